@@ -1,0 +1,13 @@
+// albsim explain (placeholder registered by the foundation; its owner replaces this file).
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+
+namespace albsim::app {
+
+void add_explain_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("explain", "(not built yet)");
+  cmd->callback([] { throw CLI::RuntimeError("albsim explain: not built yet", 1); });
+}
+
+}  // namespace albsim::app

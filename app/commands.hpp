@@ -1,0 +1,15 @@
+// Each subcommand of the `albsim` executable registers itself here; main() only dispatches.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace albsim::app {
+
+void add_backend_command(CLI::App& app);    // albsim backend
+void add_serve_command(CLI::App& app);      // albsim serve
+void add_scenarios_command(CLI::App& app);  // albsim scenarios list|run
+void add_explain_command(CLI::App& app);    // albsim explain
+
+}  // namespace albsim::app
