@@ -1,0 +1,126 @@
+#include "access_log_record.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+namespace albsim::proxy {
+namespace {
+
+void append_escaped(std::string& out, std::string_view s) {
+  out += '"';
+  if (s.empty()) {
+    out += '-';
+  } else {
+    for (unsigned char c : s) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20 || c >= 0x7f) {
+            // Keep the line valid JSON whatever bytes the client sent.
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+    }
+  }
+  out += '"';
+}
+
+class writer {
+ public:
+  explicit writer(std::string& out) : out_(out) { out_ += '{'; }
+  void str(std::string_view key, std::string_view value) {
+    key_(key);
+    append_escaped(out_, value);
+  }
+  void num(std::string_view key, std::uint64_t v) {
+    key_(key);
+    out_ += std::to_string(v);
+  }
+  void seconds(std::string_view key, std::optional<double> v, const char* fmt = "%.3f") {
+    key_(key);
+    if (!v) {
+      out_ += "\"-\"";
+      return;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, fmt, *v);
+    out_ += buf;
+  }
+  void end() { out_ += '}'; }
+
+ private:
+  void key_(std::string_view key) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    out_ += '"';
+    out_ += key;
+    out_ += "\":";
+  }
+  std::string& out_;
+  bool first_ = true;
+};
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
+  std::time_t tt = std::chrono::system_clock::to_time_t(secs);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+00:00", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+}  // namespace
+
+std::string access_log_record::render() const {
+  std::string out;
+  out.reserve(900);
+  writer w(out);
+  w.str("__topic__", "alb_layer7_access_log");
+  w.str("time", iso_time(time));
+  w.str("app_lb_id", app_lb_id);
+  w.str("vip_addr", vip_addr);
+  w.num("slb_vport", slb_vport);
+  w.str("client_ip", client_ip);
+  w.num("client_port", client_port);
+  w.str("scheme", https ? "HTTPS" : "HTTP");
+  w.str("server_protocol", server_protocol);
+  w.str("request_method", request_method);
+  w.str("request_uri", request_uri);
+  w.str("host", host);
+  w.str("http_host", host);
+  w.str("http_referer", http_referer);
+  w.str("http_user_agent", http_user_agent);
+  w.str("http_x_forwarded_for", http_x_forwarded_for);
+  w.str("http_x_real_ip", http_x_real_ip);
+  w.num("request_length", request_length);
+  w.num("status", static_cast<std::uint64_t>(status));
+  w.str("upstream_status", upstream_status);
+  w.str("upstream_addr", upstream_addr);
+  w.seconds("request_time", request_time);
+  w.seconds("read_request_time", read_request_time, "%.0f");
+  w.seconds("write_response_time", write_response_time, "%.0f");
+  w.seconds("upstream_connect_time", upstream_connect_time);
+  w.seconds("upstream_response_time", upstream_response_time);
+  w.num("body_bytes_sent", body_bytes_sent);
+  if (tcpinfo_rtt) w.num("tcpinfo_rtt", *tcpinfo_rtt);
+  else w.str("tcpinfo_rtt", "");
+  w.str("ssl_protocol", ssl_protocol);
+  w.str("ssl_cipher", ssl_cipher);
+  w.str("sim_cause", sim_cause);
+  w.str("sim_detail", sim_detail);
+  w.end();
+  return out;
+}
+
+}  // namespace albsim::proxy

@@ -1,0 +1,911 @@
+// One client connection of the simulated balancer, from accept to the last access-log record.
+//
+// Shape of one exchange (see docs/status-rules.md for the rules that turn events into statuses):
+//   wait for the first byte (idle timeout) → read and check the head (limits, TRACE, framing)
+//   under the request timeout → admission (QPS limits) → routing (rule → group → server)
+//   → upstream: pooled or new connection (connect timeout) → head + body streamed as received
+//   → response head under the request timeout while watching for the client leaving
+//   → response streamed to the client → one record.
+// Every wait is bounded by one watchdog timer per connection (`arm`): moving a deadline later
+// costs nothing, so the steady state does no timer work per request.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+
+#include "access_log_record.hpp"
+#include "albsim/fault_ledger.hpp"
+#include "albsim/link_conditions.hpp"
+#include "client_transport.hpp"
+#include "http_heads.hpp"
+#include "proxy_runtime.hpp"
+
+namespace albsim::proxy {
+namespace {
+
+using clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t k_idle_watch_bytes = 512;  // first read of a request (grows as needed)
+
+double seconds_between(clock::time_point a, clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+double ms_between(clock::time_point a, clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Host match: "" = any, "*.example.com" = any subdomain, else exact; case-insensitive, port
+// ignored.
+bool host_matches(const std::string& pattern, std::string_view host) {
+  if (pattern.empty()) return true;
+  std::string h = lower(host.substr(0, host.find(':')));
+  std::string p = lower(pattern);
+  if (p.rfind("*.", 0) == 0) {
+    std::string suffix = p.substr(1);
+    return h.size() > suffix.size() && h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0;
+  }
+  return h == p;
+}
+
+std::string_view reason_phrase(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 414: return "Request-URI Too Large";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Temporarily Unavailable";
+    case 504: return "Gateway Time-out";
+    default: return "Error";
+  }
+}
+
+// A short deterministic hash for ALICLOUD-ALB-TRACE (identifies the rule that forwarded).
+std::string trace_hash(std::string_view s) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+class client_session : public std::enable_shared_from_this<client_session> {
+ public:
+  client_session(proxy_runtime& rt, worker& w, listener_endpoint ep, tcp::socket s)
+      : rt_(rt),
+        w_(w),
+        ep_(std::move(ep)),
+        lc_(rt.config.listeners[ep_.listener_index]),
+        limits_(rt.config.limits),
+        timer_(w.ioc),
+        pace_timer_(w.ioc),
+        cbuf_(limits_.max_header_block + limits_.relay_buffer),
+        ubuf_(limits_.max_header_block + limits_.relay_buffer),
+        read_shaper_(lc_.client_link, rt.bandwidth_in),
+        write_shaper_(lc_.client_link, rt.bandwidth_out) {
+    error_code ec;
+    s.set_option(tcp::no_delay(true), ec);
+    auto remote = s.remote_endpoint(ec);
+    if (!ec) {
+      client_ip_ = remote.address().to_string();
+      client_port_ = remote.port();
+    }
+    fd_ = s.native_handle();
+    if (lc_.protocol == listener_protocol::https) {
+      raw_ = std::move(s);
+    } else {
+      tr_ = make_plain_transport(std::move(s));
+    }
+    link_impaired_ = lc_.client_link.extra_rtt.count() > 0 || lc_.client_link.loss > 0;
+  }
+
+  asio::awaitable<void> run() {
+    auto self = shared_from_this();
+    if (lc_.protocol == listener_protocol::https && !co_await start_tls()) {
+      finish();
+      co_return;
+    }
+    const std::uint32_t max = std::max<std::uint32_t>(1, lc_.max_requests_per_connection);
+    for (std::uint32_t i = 0; i < max; ++i) {
+      if (!co_await serve_one(i + 1 == max)) break;
+    }
+    // Close politely, but never wait on a peer for long.
+    arm(clock::now() + 1s);
+    if (tr_) co_await tr_->shutdown();
+    finish();
+  }
+
+ private:
+  // ---- deadline watchdog ---------------------------------------------------------------------
+  void arm(clock::time_point t) {
+    deadline_ = t;
+    timed_out_ = false;
+    if (armed_ && t >= timer_.expiry()) return;  // the live wait extends itself
+    armed_ = true;
+    timer_.expires_at(t);
+    start_wait(++gen_);
+  }
+  void start_wait(std::uint64_t g) {
+    timer_.async_wait([self = shared_from_this(), g](error_code ec) { self->on_timer(ec, g); });
+  }
+  void on_timer(error_code ec, std::uint64_t g) {
+    if (g != gen_ || finished_) return;
+    if (ec == asio::error::operation_aborted) {
+      armed_ = false;
+      return;
+    }
+    if (clock::now() < deadline_) {
+      timer_.expires_at(deadline_);
+      start_wait(g);
+      return;
+    }
+    armed_ = false;
+    timed_out_ = true;
+    cancel_io();
+  }
+  void cancel_io() {
+    error_code ec;
+    if (tr_) tr_->socket().cancel(ec);
+    if (raw_) raw_->cancel(ec);
+    if (upstream_) upstream_->cancel(ec);
+    pace_timer_.cancel();
+  }
+  void finish() {
+    finished_ = true;
+    ++gen_;
+    ++watch_gen_;
+    timer_.cancel();
+    pace_timer_.cancel();
+    error_code ec;
+    if (upstream_) upstream_->close(ec);
+    if (tr_) tr_->socket().close(ec);
+    if (raw_) raw_->close(ec);
+  }
+
+  // ---- client I/O with the simulated client link ---------------------------------------------
+  asio::awaitable<void> pause(std::chrono::nanoseconds d) {
+    if (d.count() <= 0) co_return;
+    pace_timer_.expires_after(d);
+    co_await pace_timer_.async_wait(nothrow);
+  }
+
+  void note_shaping(std::chrono::nanoseconds d) {
+    if (rt_.bandwidth_in && d > lc_.client_link.extra_rtt) throttled_ += d;
+  }
+
+  asio::awaitable<std::tuple<error_code, std::size_t>> client_read() {
+    std::size_t room = cbuf_.max_size() - cbuf_.size();
+    std::size_t want = std::min<std::size_t>(cbuf_.size() == 0 ? k_idle_watch_bytes * 32 : limits_.relay_buffer, room);
+    if (want == 0) co_return std::tuple{error_code(asio::error::no_buffer_space), std::size_t{0}};
+    auto [ec, n] = co_await tr_->read_some(cbuf_.prepare(want));
+    if (!ec || n > 0) cbuf_.commit(n);
+    if (!ec && read_shaper_.active()) {
+      auto d = read_shaper_.delay_for(n);
+      note_shaping(d);
+      co_await pause(d);
+    }
+    if (timed_out_) ec = asio::error::timed_out;
+    co_return std::tuple{ec, n};
+  }
+
+  asio::awaitable<error_code> client_write(std::string_view a, std::string_view b = {}) {
+    if (write_shaper_.active()) {
+      auto d = write_shaper_.delay_for(a.size() + b.size());
+      if (rt_.bandwidth_out && d > lc_.client_link.extra_rtt) throttled_ += d;
+      co_await pause(d);
+      if (timed_out_) co_return asio::error::timed_out;
+      if (client_gone_) co_return asio::error::connection_reset;
+    }
+    auto [ec, n] = co_await tr_->write({asio::buffer(a.data(), a.size()), asio::buffer(b.data(), b.size())});
+    if (!ec) body_sent_total_ += n;
+    if (timed_out_) ec = asio::error::timed_out;
+    co_return ec;
+  }
+
+  // Watches the client while the request is with the backend: a FIN or RST means it left.
+  void watch_client() {
+    if (!tr_) return;
+    auto g = ++watch_gen_;
+    tr_->socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), g](error_code ec) {
+      if (ec || g != self->watch_gen_ || self->finished_) return;
+      if (self->peer_gone()) {
+        self->client_gone_ = true;
+        error_code ignored;
+        if (self->upstream_) self->upstream_->cancel(ignored);
+        self->pace_timer_.cancel();
+      }
+      // Data (a pipelined request or a TLS record) ends the watch: it stays in the socket.
+    });
+  }
+  void stop_watch() {
+    ++watch_gen_;
+    error_code ec;
+    if (tr_) tr_->socket().cancel(ec);
+  }
+  bool peer_gone() const {
+    pollfd p{fd_, POLLIN | POLLRDHUP, 0};
+    if (::poll(&p, 1, 0) <= 0) return false;
+    if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) return true;
+    char c;
+    ssize_t n = ::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0;
+  }
+
+  std::optional<std::uint64_t> tcpinfo_rtt() const {
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    if (::getsockopt(fd_, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return std::nullopt;
+    auto extra = std::chrono::duration_cast<std::chrono::microseconds>(lc_.client_link.extra_rtt);
+    return static_cast<std::uint64_t>(info.tcpi_rtt) + static_cast<std::uint64_t>(extra.count());
+  }
+
+  // ---- TLS ------------------------------------------------------------------------------------
+  // An HTTPS port looks at the first byte: a TLS handshake record starts with 0x16; anything
+  // else is plain text sent to the wrong port.
+  asio::awaitable<bool> start_tls() {
+    arm(clock::now() + lc_.idle_timeout);
+    auto [ec] = co_await raw_->async_wait(tcp::socket::wait_read, nothrow);
+    if (ec || timed_out_) co_return false;
+    unsigned char first = 0;
+    ssize_t n = ::recv(fd_, &first, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n <= 0) co_return false;
+    if (first != 0x16) {
+      tr_ = make_plain_transport(std::move(*raw_));
+      raw_.reset();
+      co_await plain_on_https();
+      co_return false;
+    }
+    tr_ = make_tls_transport(std::move(*raw_), *rt_.tls[ep_.listener_index]);
+    raw_.reset();
+    arm(clock::now() + lc_.request_timeout);
+    auto hs = co_await tr_->handshake();
+    co_return !hs && !timed_out_;
+  }
+
+  asio::awaitable<void> plain_on_https() {
+    access_log_record r = new_record();
+    const auto start = clock::now();
+    arm(start + lc_.request_timeout);
+    request_head head(head_limits_());
+    // Read what the client sends until its head ends (bounded), to log method and target.
+    for (;;) {
+      error_code ec;
+      std::string_view data(static_cast<const char*>(cbuf_.data().data()), cbuf_.size());
+      std::size_t n = head.feed(data, ec);
+      if (n > 0) cbuf_.consume(n);
+      if (ec || head.header_done()) break;
+      auto [rec, got] = co_await client_read();
+      if (rec) break;
+    }
+    fill_request_fields(r, head);
+    event_context c;
+    apply(r, rt_.outcomes.client(client_event::plain_http_on_https, c));
+    static constexpr std::string_view body =
+        "<html><body><h1>400 Bad Request</h1><p>This port speaks HTTPS; the request arrived "
+        "as plain-text HTTP.</p></body></html>\n";
+    co_await send_own_reply(r, start, body, "", true);
+  }
+
+  // ---- records --------------------------------------------------------------------------------
+  head_limits head_limits_() const {
+    return head_limits{limits_.max_uri, limits_.max_header_line,
+                       static_cast<std::uint32_t>(limits_.max_header_block), limits_.max_body};
+  }
+
+  access_log_record new_record() {
+    access_log_record r;
+    r.time = std::chrono::system_clock::now();
+    r.app_lb_id = rt_.config.instance.id;
+    r.vip_addr = ep_.vip;
+    r.slb_vport = ep_.port;
+    r.client_ip = client_ip_;
+    r.client_port = client_port_;
+    r.https = lc_.protocol == listener_protocol::https;
+    r.upstream_status = "-";
+    return r;
+  }
+
+  void fill_request_fields(access_log_record& r, const request_head& h) {
+    r.request_method = h.method();
+    r.request_uri = h.target();
+    r.server_protocol = h.version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
+    r.host = h.host();
+    r.http_user_agent = h.user_agent();
+    r.http_referer = h.referer();
+    r.http_x_forwarded_for = h.x_forwarded_for();
+    r.http_x_real_ip = h.x_real_ip();
+  }
+
+  static void apply(access_log_record& r, const decision& d) {
+    r.status = d.status;
+    r.upstream_status = d.upstream_status;
+    r.sim_cause = d.cause;
+    r.sim_detail = d.detail;
+  }
+
+  void emit(access_log_record& r, clock::time_point start) {
+    r.request_time = seconds_between(start, clock::now());
+    r.tcpinfo_rtt = tcpinfo_rtt();
+    if (tr_) {
+      r.ssl_protocol = tr_->ssl_protocol();
+      r.ssl_cipher = tr_->ssl_cipher();
+    }
+    ++rt_.records;
+    if (rt_.log) rt_.log->write(r.render());
+  }
+
+  event_context context() const {
+    event_context c;
+    c.client_link_impaired = link_impaired_;
+    c.bandwidth_throttled = throttled_ > 5ms;
+    return c;
+  }
+
+  // A reply the balancer makes itself, then the record.
+  asio::awaitable<void> send_own_reply(access_log_record& r, clock::time_point start,
+                                       std::string_view body, std::string_view extra_headers,
+                                       bool close) {
+    std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " +
+                       std::string(reason_phrase(r.status)) +
+                       "\r\nContent-Type: text/html\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\n";
+    head += extra_headers;
+    if (close) head += "Connection: close\r\n";
+    head += "\r\n";
+    const auto write_start = clock::now();
+    // The reply gets its own short bound: a client that does not read cannot hold it forever.
+    if (timed_out_ || deadline_ < clock::now() + 1s) arm(clock::now() + 5s);
+    auto ec = co_await client_write(head, body);
+    if (!ec) r.body_bytes_sent = body.size();
+    r.write_response_time = ms_between(write_start, clock::now());
+    emit(r, start);
+  }
+
+  asio::awaitable<void> own_reply(access_log_record& r, clock::time_point start, const decision& d,
+                                  std::string_view extra_headers, bool close) {
+    apply(r, d);
+    std::string body = "<html><body><h1>" + std::to_string(d.status) + " " +
+                       std::string(reason_phrase(d.status)) + "</h1></body></html>\n";
+    co_await send_own_reply(r, start, body, extra_headers, close);
+  }
+
+  // ---- one request ------------------------------------------------------------------------------
+  // Returns true when the connection may carry another request.
+  asio::awaitable<bool> serve_one(bool last) {
+    throttled_ = 0ns;
+    // 1. The first byte, under the idle timeout. Plain TCP waits without a buffer, so an idle
+    //    connection holds no read memory.
+    if (cbuf_.size() == 0) {
+      cbuf_.shrink_to_fit();
+      arm(clock::now() + lc_.idle_timeout);
+      if (lc_.protocol == listener_protocol::http) {
+        auto [ec] = co_await tr_->socket().async_wait(tcp::socket::wait_read, nothrow);
+        if (ec || timed_out_) co_return false;
+        if (peer_gone() ) {
+          char c;
+          if (::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT) <= 0) co_return false;
+        }
+      } else {
+        auto [ec, n] = co_await client_read();
+        if (ec && n == 0) co_return false;
+      }
+    }
+    const auto start = clock::now();
+    ++rt_.requests;
+    access_log_record r = new_record();
+    arm(start + lc_.request_timeout);
+
+    // 2. The head.
+    request_head head(head_limits_());
+    std::uint64_t consumed = 0;
+    for (;;) {
+      error_code ec;
+      if (cbuf_.size() > 0) {
+        std::string_view data(static_cast<const char*>(cbuf_.data().data()), cbuf_.size());
+        std::size_t n = head.feed(data, ec);
+        if (ec) {
+          std::string detail;
+          auto f = classify_request_error(ec, data, limits_.max_uri, &detail);
+          fill_request_fields(r, head);
+          r.request_length = consumed + cbuf_.size();
+          r.read_request_time = ms_between(start, clock::now());
+          event_context c = context();
+          c.extra = detail;
+          client_event e = f == request_failure::uri_too_long ? client_event::uri_too_long
+                           : f == request_failure::header_line_too_long
+                               ? client_event::header_line_too_long
+                               : client_event::bad_framing;
+          co_await own_reply(r, start, rt_.outcomes.client(e, c), "", true);
+          co_return false;
+        }
+        cbuf_.consume(n);
+        consumed += n;
+        if (head.header_done()) break;
+      }
+      auto [rec, got] = co_await client_read();
+      if (rec) {
+        r.request_length = consumed + cbuf_.size();
+        r.read_request_time = ms_between(start, clock::now());
+        if (rec == asio::error::timed_out) {
+          event_context c = context();
+          c.timeout = lc_.request_timeout;
+          c.extra = "the request head was not complete";
+          co_await own_reply(r, start, rt_.outcomes.client(client_event::request_timeout, c), "", true);
+        } else {
+          event_context c = context();
+          c.extra = "during the request head, after " + std::to_string(r.request_length) + " bytes";
+          apply(r, rt_.outcomes.client(client_event::closed_early, c));
+          emit(r, start);
+        }
+        co_return false;
+      }
+    }
+    fill_request_fields(r, head);
+    const bool body_pending = !head.done();
+
+    // 3. Requests the balancer refuses itself.
+    if (head.is_trace()) {
+      r.request_length = consumed;
+      r.read_request_time = ms_between(start, clock::now());
+      co_await own_reply(r, start, rt_.outcomes.client(client_event::trace_method, context()), "",
+                         body_pending || last);
+      co_return !body_pending && !last && head.keep_alive();
+    }
+
+    // 4. Routing and admission.
+    int rule_index = -1;
+    std::string group_name = lc_.default_server_group;
+    std::string rule_name = "default";
+    {
+      std::string_view target = head.target();
+      for (std::size_t i = 0; i < lc_.rules.size(); ++i) {
+        const auto& rule = lc_.rules[i];
+        if (host_matches(rule.host, head.host()) &&
+            (rule.path_prefix.empty() || target.rfind(rule.path_prefix, 0) == 0)) {
+          rule_index = static_cast<int>(i);
+          group_name = rule.server_group;
+          rule_name = rule.name;
+          break;
+        }
+      }
+    }
+    auto adm = rt_.limiter.admit(ep_.vip_index, ep_.listener_index, rule_index, client_ip_);
+    if (!adm.admitted) {
+      r.request_length = consumed;
+      r.read_request_time = ms_between(start, clock::now());
+      event_context c = context();
+      c.limiter = adm.limiter;
+      c.vip_share_limited = adm.vip_share;
+      co_await own_reply(r, start, rt_.outcomes.client(client_event::qps_limited, c),
+                         "ALB-QPS-Limited: Limited\r\n", body_pending || last);
+      co_return !body_pending && !last && head.keep_alive();
+    }
+    server_group* group = rt_.group(group_name);
+    server_group::pick_result pick;
+    if (group) {
+      std::uint32_t ip_hash = static_cast<std::uint32_t>(std::hash<std::string>{}(client_ip_));
+      pick = group->pick(ip_hash);
+    } else {
+      pick.failure = server_group::pick_failure::empty;
+    }
+    if (pick.index < 0) {
+      r.request_length = consumed;
+      r.read_request_time = ms_between(start, clock::now());
+      auto e = pick.failure == server_group::pick_failure::all_zero_weight
+                   ? client_event::all_zero_weight
+                   : client_event::no_server;
+      co_await own_reply(r, start, rt_.outcomes.client(e, context()), "", body_pending || last);
+      co_return !body_pending && !last && head.keep_alive();
+    }
+
+    // 5. Upstream.
+    const server_config& server = group->server(pick.index);
+    group->connection_started(pick.index);
+    struct release {
+      server_group* g;
+      int i;
+      ~release() { g->connection_finished(i); }
+    } release_guard{group, pick.index};
+    const std::string server_key = server.address + ":" + std::to_string(server.port);
+    r.upstream_addr = server_key;
+    bool keep = co_await exchange(r, start, head, consumed, server, server_key, rule_name, last);
+    co_return keep;
+  }
+
+  std::string upstream_head(const request_head& head, const std::string& rule_name) const {
+    std::string out;
+    out.reserve(head.forward_fields().size() + head.target().size() + 256);
+    out.append(head.method()).append(" ").append(head.target()).append(" HTTP/1.1\r\n");
+    out.append(head.forward_fields());
+    const auto& f = lc_.forwarded;
+    if (f.x_forwarded_for) {
+      out.append("X-Forwarded-For: ");
+      if (!head.x_forwarded_for().empty()) out.append(head.x_forwarded_for()).append(", ");
+      out.append(client_ip_).append("\r\n");
+    } else if (!head.x_forwarded_for().empty()) {
+      out.append("X-Forwarded-For: ").append(head.x_forwarded_for()).append("\r\n");
+    }
+    if (f.x_forwarded_proto) {
+      out.append("X-Forwarded-Proto: ")
+          .append(lc_.protocol == listener_protocol::https ? "https" : "http")
+          .append("\r\n");
+    }
+    if (f.x_forwarded_port) out.append("X-Forwarded-Port: ").append(std::to_string(ep_.port)).append("\r\n");
+    if (f.x_forwarded_host && !head.host().empty()) out.append("X-Forwarded-Host: ").append(head.host()).append("\r\n");
+    if (f.x_forwarded_client_srcport) {
+      out.append("X-Forwarded-Client-srcport: ").append(std::to_string(client_port_)).append("\r\n");
+    }
+    if (f.slb_id) out.append("SLB-ID: ").append(rt_.config.instance.id).append("\r\n");
+    out.append("ALICLOUD-ALB-TRACE: ")
+        .append(trace_hash(rt_.config.instance.id + "/" + lc_.name + "/" + rule_name))
+        .append("\r\n\r\n");
+    return out;
+  }
+
+  std::optional<fault_note> backend_note() {
+    if (upstream_key_.empty()) return std::nullopt;
+    return fault_ledger::instance().take(upstream_key_);
+  }
+
+  void drop_upstream() {
+    error_code ec;
+    if (upstream_) upstream_->close(ec);
+    upstream_.reset();
+  }
+
+  // The upstream part of one request; returns whether the client connection may continue.
+  asio::awaitable<bool> exchange(access_log_record& r, clock::time_point start,
+                                 request_head& head, std::uint64_t consumed,
+                                 const server_config& server, const std::string& server_key,
+                                 const std::string& rule_name, bool last) {
+    // 5a. Connection: a pooled one, or a new one under the connect timeout.
+    const auto connect_start = clock::now();
+    upstream_key_.clear();
+    if (auto pooled = w_.pool.checkout(server_key)) {
+      upstream_.emplace(std::move(*pooled));
+      r.upstream_connect_time = 0.0;
+    } else {
+      upstream_.emplace(w_.ioc);
+      error_code ec;
+      auto address = asio::ip::make_address(server.address, ec);
+      tcp::endpoint ep(address, server.port);
+      arm(std::min(connect_start + limits_.upstream_connect_timeout, start + lc_.request_timeout));
+      if (!ec) std::tie(ec) = co_await upstream_->async_connect(ep, nothrow);
+      r.upstream_connect_time = seconds_between(connect_start, clock::now());
+      if (ec || timed_out_) {
+        r.request_length = consumed + cbuf_.size();
+        r.read_request_time = ms_between(start, clock::now());
+        event_context c = context();
+        c.timeout = limits_.upstream_connect_timeout;
+        exchange_event e = timed_out_ ? exchange_event::connect_timeout
+                           : ec == asio::error::connection_refused ? exchange_event::connect_refused
+                                                                   : exchange_event::connect_error;
+        if (e == exchange_event::connect_error) c.extra = ec.message();
+        drop_upstream();
+        co_await own_reply(r, start, rt_.outcomes.upstream(e, c), "", true);
+        co_return false;
+      }
+      upstream_->set_option(tcp::no_delay(true), ec);
+    }
+    {
+      error_code ec;
+      auto local = upstream_->local_endpoint(ec);
+      if (!ec) {
+        upstream_key_ = fault_ledger::key(local.address().to_string(), local.port(),
+                                          server.address, server.port);
+      }
+    }
+    arm(start + lc_.request_timeout);
+
+    // 5b. The request: head, then the body exactly as the client frames it, as it arrives.
+    const bool body_expected = !head.done();
+    if (body_expected && head.expects_continue()) {
+      // Like the balancer, answer "100 Continue" itself so the client starts sending.
+      co_await client_write("HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    std::string up_head = upstream_head(head, rule_name);
+    bool head_sent = false;
+    std::uint64_t body_bytes = 0;
+    auto send_failed = [&](error_code ec) -> decision {
+      event_context c = context();
+      c.backend_note = backend_note();
+      c.extra = "writing the request failed: " + ec.message();
+      return rt_.outcomes.upstream(exchange_event::send_failed, c);
+    };
+    for (;;) {
+      std::string_view chunk;
+      if (!head.done() && cbuf_.size() > 0) {
+        error_code ec;
+        std::string_view data(static_cast<const char*>(cbuf_.data().data()), cbuf_.size());
+        std::size_t n = head.feed(data, ec);
+        if (ec) {
+          // The body's framing broke (e.g. a bad chunk): the upstream request cannot be finished.
+          drop_upstream();
+          r.request_length = consumed + n;
+          r.read_request_time = ms_between(start, clock::now());
+          event_context c = context();
+          c.extra = ec.message();
+          co_await own_reply(r, start, rt_.outcomes.client(client_event::bad_framing, c), "", true);
+          co_return false;
+        }
+        chunk = data.substr(0, n);
+      }
+      if (!head_sent || !chunk.empty()) {
+        std::array<asio::const_buffer, 2> bufs{
+            asio::buffer(head_sent ? std::string_view() : std::string_view(up_head)),
+            asio::buffer(chunk.data(), chunk.size())};
+        auto [ec, n] = co_await asio::async_write(*upstream_, bufs, nothrow);
+        if (ec || timed_out_) {
+          r.request_length = consumed + body_bytes + chunk.size();
+          r.read_request_time = ms_between(start, clock::now());
+          decision d;
+          if (timed_out_) {
+            // The backend stopped taking the request (e.g. a blackholed link) and the request
+            // timeout ran out: the balancer gives up on the backend.
+            event_context c = context();
+            c.backend_note = backend_note();
+            c.timeout = lc_.request_timeout;
+            c.extra = "the backend stopped accepting the request";
+            d = rt_.outcomes.upstream(exchange_event::response_timeout, c);
+          } else {
+            d = send_failed(ec);
+          }
+          drop_upstream();
+          co_await own_reply(r, start, d, "", true);
+          co_return false;
+        }
+        head_sent = true;
+        cbuf_.consume(chunk.size());
+        body_bytes += chunk.size();
+      }
+      if (head.done()) break;
+      auto [rec, got] = co_await client_read();
+      if (rec && got == 0) {
+        drop_upstream();
+        r.request_length = consumed + body_bytes + cbuf_.size();
+        r.read_request_time = ms_between(start, clock::now());
+        if (rec == asio::error::timed_out) {
+          event_context c = context();
+          c.timeout = lc_.request_timeout;
+          c.extra = "the body stopped after " + std::to_string(body_bytes) + " bytes" +
+                    (head.content_length() ? " of " + std::to_string(*head.content_length()) : "");
+          co_await own_reply(r, start, rt_.outcomes.client(client_event::request_timeout, c), "", true);
+        } else {
+          event_context c = context();
+          c.extra = "during the body, after " + std::to_string(body_bytes) + " body bytes";
+          apply(r, rt_.outcomes.client(client_event::closed_early, c));
+          emit(r, start);
+        }
+        co_return false;
+      }
+    }
+    const auto request_done = clock::now();
+    r.request_length = consumed + body_bytes;
+    r.read_request_time = ms_between(start, request_done);
+
+    // 5c. The response head, under the request timeout, while watching for the client leaving.
+    arm(request_done + lc_.request_timeout);
+    client_gone_ = false;
+    if (cbuf_.size() == 0) watch_client();
+    auto rh = std::make_unique<response_head>(head.is_head(), static_cast<std::uint32_t>(limits_.max_header_block));
+    std::uint64_t received = 0;
+    std::optional<exchange_event> failure;
+    std::string failure_detail;
+    for (;;) {
+      if (ubuf_.size() > 0) {
+        error_code ec;
+        std::string_view data(static_cast<const char*>(ubuf_.data().data()), ubuf_.size());
+        std::size_t n = rh->feed(data, ec);
+        if (ec) {
+          failure = exchange_event::malformed_response;
+          failure_detail = ec.message();
+          break;
+        }
+        ubuf_.consume(n);
+        if (rh->header_done()) {
+          if (rh->status() >= 100 && rh->status() < 200 && rh->status() != 101) {
+            // An interim answer (e.g. 100 Continue): the balancer already sent its own.
+            rh = std::make_unique<response_head>(head.is_head(), static_cast<std::uint32_t>(limits_.max_header_block));
+            continue;
+          }
+          break;
+        }
+      }
+      std::size_t want = std::min<std::size_t>(limits_.relay_buffer, ubuf_.max_size() - ubuf_.size());
+      auto [ec, n] = co_await upstream_->async_read_some(ubuf_.prepare(want), nothrow);
+      ubuf_.commit(n);
+      received += n;
+      if (client_gone_) break;
+      if (timed_out_) {
+        failure = exchange_event::response_timeout;
+        break;
+      }
+      if (ec) {
+        if (ec == asio::error::eof) {
+          failure = received == 0 ? exchange_event::closed_before_response
+                                  : exchange_event::partial_response_header;
+        } else if (ec == asio::error::connection_reset) {
+          failure = received == 0 ? exchange_event::reset_before_response
+                                  : exchange_event::partial_response_header;
+        } else {
+          failure = received == 0 ? exchange_event::reset_before_response
+                                  : exchange_event::partial_response_header;
+        }
+        failure_detail = ec.message();
+        break;
+      }
+    }
+    stop_watch();
+    if (client_gone_) {
+      rt_.latency.usual(server_key);
+      event_context c = context();
+      c.waited = clock::now() - request_done;
+      c.usual_latency = rt_.latency.usual(server_key);
+      c.waiting_on_backend = true;
+      drop_upstream();
+      r.upstream_response_time = seconds_between(connect_start, clock::now());
+      apply(r, rt_.outcomes.client(client_event::left_before_response, c));
+      emit(r, start);
+      co_return false;
+    }
+    if (failure) {
+      event_context c = context();
+      c.backend_note = backend_note();
+      c.timeout = lc_.request_timeout;
+      c.extra = failure_detail;
+      if (*failure == exchange_event::response_timeout) {
+        r.upstream_response_time = seconds_between(request_done, clock::now());
+      }
+      drop_upstream();
+      ubuf_.clear();
+      co_await own_reply(r, start, rt_.outcomes.upstream(*failure, c), "", true);
+      co_return false;
+    }
+    rt_.latency.observe(server_key, clock::now() - request_done);
+
+    // 6. The response to the client, streamed.
+    const int status = rh->status();
+    r.status = status;
+    r.upstream_status = std::to_string(status);
+    r.sim_cause = passthrough_cause(status);
+    r.sim_detail = r.sim_cause == "ok" ? "the backend answered " + std::to_string(status)
+                                       : "the backend itself answered " + std::to_string(status) +
+                                             "; the balancer passed it on unchanged";
+    const bool close_client = last || !head.keep_alive() || head.version() == 10 || rh->need_eof();
+    std::string client_head;
+    client_head.reserve(rh->forward_fields().size() + 64);
+    client_head.append("HTTP/1.1 ").append(std::to_string(status)).append(" ").append(rh->reason()).append("\r\n");
+    client_head.append(rh->forward_fields());
+    if (close_client) client_head.append("Connection: close\r\n");
+    client_head.append("\r\n");
+    const auto write_start = clock::now();
+    std::uint64_t body_out = 0;
+    bool head_out = false;
+    bool upstream_ok = true;
+    bool client_ok = true;
+    for (;;) {
+      std::string_view chunk;
+      if (!rh->done() && ubuf_.size() > 0) {
+        error_code ec;
+        std::string_view data(static_cast<const char*>(ubuf_.data().data()), ubuf_.size());
+        std::size_t n = rh->feed(data, ec);
+        if (ec) {
+          upstream_ok = false;
+          r.sim_detail += "; the response body's framing broke: " + ec.message();
+          break;
+        }
+        chunk = data.substr(0, n);
+      }
+      if (!head_out || !chunk.empty()) {
+        auto ec = co_await client_write(head_out ? std::string_view() : std::string_view(client_head), chunk);
+        if (ec) {
+          client_ok = false;
+          break;
+        }
+        body_out += chunk.size();
+        ubuf_.consume(chunk.size());
+        head_out = true;
+      }
+      if (rh->done()) break;
+      arm(clock::now() + lc_.request_timeout);
+      std::size_t want = std::min<std::size_t>(limits_.relay_buffer, ubuf_.max_size() - ubuf_.size());
+      auto [ec, n] = co_await upstream_->async_read_some(ubuf_.prepare(want), nothrow);
+      ubuf_.commit(n);
+      if (ec == asio::error::eof && rh->need_eof()) {
+        error_code e2;
+        rh->feed_eof(e2);
+        break;
+      }
+      if (ec || timed_out_) {
+        upstream_ok = false;
+        r.sim_detail += "; the backend's response ended early (" +
+                        (timed_out_ ? std::string("timed out") : ec.message()) +
+                        "), so the client got a truncated body";
+        break;
+      }
+    }
+    r.upstream_response_time = seconds_between(connect_start, clock::now());
+    r.write_response_time = ms_between(write_start, clock::now());
+    // body_bytes_sent counts the body (with its framing) as it left the balancer.
+    r.body_bytes_sent = body_out;
+    if (!client_ok) {
+      event_context c = context();
+      c.waited = clock::now() - request_done;
+      c.usual_latency = rt_.latency.usual(server_key);
+      auto d = rt_.outcomes.client(client_event::left_before_response, c);
+      d.detail = "the client left while the response was being sent (" + std::to_string(body_out) +
+                 " body bytes delivered)" + (c.client_link_impaired ? "; the client link adds round-trip time or loss"
+                                            : c.bandwidth_throttled ? "; the instance bandwidth cap slowed the answer" : "");
+      apply(r, d);
+      r.upstream_status = std::to_string(status);
+      drop_upstream();
+      emit(r, start);
+      co_return false;
+    }
+    if (upstream_ok && rh->done() && rh->keep_alive() && ubuf_.size() == 0) {
+      w_.pool.checkin(server_key, std::move(*upstream_));
+      upstream_.reset();
+    } else {
+      drop_upstream();
+      ubuf_.clear();
+    }
+    emit(r, start);
+    co_return upstream_ok && !close_client;
+  }
+
+  proxy_runtime& rt_;
+  worker& w_;
+  listener_endpoint ep_;
+  const listener_config& lc_;
+  const limits_config& limits_;
+  asio::steady_timer timer_;
+  asio::steady_timer pace_timer_;
+  boost::beast::flat_buffer cbuf_;
+  boost::beast::flat_buffer ubuf_;
+  link_shaper read_shaper_;
+  link_shaper write_shaper_;
+  std::unique_ptr<client_transport> tr_;
+  std::optional<tcp::socket> raw_;  // HTTPS before the first byte is seen
+  std::optional<tcp::socket> upstream_;
+  std::string upstream_key_;
+  std::string client_ip_;
+  std::uint16_t client_port_ = 0;
+  int fd_ = -1;
+  clock::time_point deadline_ = clock::time_point::max();
+  std::uint64_t gen_ = 0;
+  std::uint64_t watch_gen_ = 0;
+  bool armed_ = false;
+  bool timed_out_ = false;
+  bool client_gone_ = false;
+  bool finished_ = false;
+  bool link_impaired_ = false;
+  std::chrono::nanoseconds throttled_{0};
+  std::uint64_t body_sent_total_ = 0;
+};
+
+}  // namespace
+
+void start_client_session(proxy_runtime& rt, worker& w, const listener_endpoint& ep,
+                          tcp::socket socket) {
+  ++rt.connections;
+  auto s = std::make_shared<client_session>(rt, w, ep, std::move(socket));
+  asio::co_spawn(w.ioc, [s]() -> asio::awaitable<void> { co_await s->run(); }, asio::detached);
+}
+
+}  // namespace albsim::proxy

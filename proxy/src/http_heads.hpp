@@ -1,0 +1,113 @@
+// Incremental HTTP/1.1 parsing for the proxy, on top of Beast's basic_parser, without Beast in
+// this header (so the session's translation unit stays light).
+//
+// The proxy never re-encodes bodies: it feeds the bytes it received to a parser, and forwards
+// exactly the bytes the parser consumed in the body phase (chunk framing included). The parser
+// therefore only validates framing and reports the header, which it turns into the header block
+// to forward (hop-by-hop fields removed) while checking the balancer's limits field by field.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include <boost/system/error_code.hpp>
+
+namespace albsim::proxy {
+
+using boost::system::error_code;
+
+// Errors the proxy's own checks raise while parsing (on top of Beast's http::error).
+enum class head_error {
+  uri_too_long = 1,          // request target over the URI limit (414)
+  header_line_too_long,      // one header line over the line limit (400)
+  conflicting_framing,       // Content-Length together with Transfer-Encoding (400)
+};
+const boost::system::error_category& head_error_category();
+error_code make_error_code(head_error e);
+
+struct head_limits {
+  std::uint64_t max_uri = 32768;
+  std::uint64_t max_header_line = 32768;
+  std::uint32_t max_header_block = 262144;
+  std::uint64_t max_body = 50'000'000'000ULL;
+};
+
+// What went wrong with a request, in the balancer's terms.
+enum class request_failure { none, uri_too_long, header_line_too_long, bad_framing };
+// Classifies a parse error; `received` is what had arrived (to tell an over-long request line
+// from an over-long header block when the whole-head limit fires first).
+request_failure classify_request_error(const error_code& ec, std::string_view received,
+                                       std::uint64_t max_uri, std::string* detail);
+// True for errors that mean "the peer closed or the parser wants more", not "malformed".
+bool is_need_more(const error_code& ec);
+
+class request_head {
+ public:
+  explicit request_head(const head_limits& limits);
+  ~request_head();
+  request_head(const request_head&) = delete;
+  request_head& operator=(const request_head&) = delete;
+
+  // Parses what it can of `data`; returns the bytes consumed. need_more is reported as
+  // consumed == 0 with `ec` cleared.
+  std::size_t feed(std::string_view data, error_code& ec);
+
+  bool header_done() const;
+  bool done() const;
+  bool keep_alive() const;
+  bool chunked() const;
+  std::optional<std::uint64_t> content_length() const;
+
+  const std::string& method() const;
+  const std::string& target() const;
+  int version() const;  // 10 or 11
+  bool is_trace() const;
+  bool is_head() const;
+  const std::string& host() const;
+  const std::string& user_agent() const;
+  const std::string& referer() const;
+  const std::string& x_forwarded_for() const;
+  const std::string& x_real_ip() const;
+  bool expects_continue() const;
+  // "Name: value\r\n" for every end-to-end field except X-Forwarded-For (which the proxy
+  // rewrites) and the hop-by-hop ones.
+  const std::string& forward_fields() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+class response_head {
+ public:
+  // `head_request`: the request was HEAD, so the response has no body whatever it says.
+  explicit response_head(bool head_request, std::uint32_t max_header_block);
+  ~response_head();
+  response_head(const response_head&) = delete;
+  response_head& operator=(const response_head&) = delete;
+
+  std::size_t feed(std::string_view data, error_code& ec);
+  // The connection closed: completes a body that runs until close.
+  void feed_eof(error_code& ec);
+
+  bool header_done() const;
+  bool done() const;
+  bool keep_alive() const;
+  bool need_eof() const;  // body ends at close (no length, not chunked)
+  int status() const;
+  const std::string& reason() const;
+  const std::string& forward_fields() const;  // end-to-end fields, "Name: value\r\n" each
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace albsim::proxy
+
+template <>
+struct boost::system::is_error_code_enum<albsim::proxy::head_error> : std::true_type {};

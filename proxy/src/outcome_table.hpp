@@ -1,0 +1,82 @@
+// The ONE place where an event on the client or upstream side becomes a status, an
+// `upstream_status`, a catalogue cause ID and a readable detail. The session only reports what
+// it observed (and the context it observed it in); the table decides. Upstream rows can be
+// overridden from config (`outcomes:`).
+//
+// Documented rules (docs/status-rules.md):
+// - upstream_status is "-" whenever the backend gave no valid status line (refused, reset,
+//   timeout, malformed, partial): the balancer never received a status to report. Configurable.
+// - A reset before any response byte is 500 (the backend aborted the exchange); a clean close
+//   (FIN) with no response is 502 (like nginx's 444 seen through the balancer).
+// - A connect that never completes is 504 (connect timeout); a refused connect is 502.
+// - 408 and 499 causes are told apart by the context the proxy knows: an impaired client link,
+//   a bandwidth cap that held the exchange back, and how long the client waited compared with
+//   the backend's usual latency.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "albsim/fault_ledger.hpp"
+#include "albsim/proxy/config.hpp"
+
+namespace albsim::proxy {
+
+// Everything the balancer can observe that ends an exchange abnormally, or that it answers
+// itself. Upstream events are config's exchange_event.
+enum class client_event {
+  header_line_too_long,  // 400
+  bad_framing,           // 400
+  plain_http_on_https,   // 400
+  closed_early,          // 400, logged only
+  trace_method,          // 405
+  uri_too_long,          // 414
+  request_timeout,       // 408
+  left_before_response,  // 499, logged only
+  qps_limited,           // 503 + ALB-QPS-Limited
+  no_server,             // 503
+  all_zero_weight,       // 503
+};
+
+struct decision {
+  int status = 0;
+  std::string upstream_status = "-";
+  std::string cause;   // catalogue ID
+  std::string detail;  // one sentence for sim_detail
+};
+
+// What the session knew when the event happened.
+struct event_context {
+  bool client_link_impaired = false;  // the listener's simulated client link adds RTT or loss
+  bool bandwidth_throttled = false;   // the instance bandwidth cap delayed this exchange
+  bool vip_share_limited = false;     // qps: the per-VIP share of the instance limit refused it
+  std::string limiter;                // qps: which limit refused ("instance", "listener", ...)
+  std::chrono::nanoseconds waited{0};  // 499: how long the client waited for the answer
+  std::optional<std::chrono::nanoseconds> usual_latency;  // 499: the backend's usual latency
+  bool waiting_on_backend = false;     // 499: the request was with the backend
+  std::chrono::nanoseconds timeout{0};  // 408/504: the timeout that fired
+  std::optional<fault_note> backend_note;  // what an in-process backend says it did
+  std::string extra;                       // free text appended to the detail
+};
+
+class outcome_table {
+ public:
+  explicit outcome_table(const std::map<exchange_event, outcome>& overrides = {});
+
+  decision upstream(exchange_event e, const event_context& c) const;
+  decision client(client_event e, const event_context& c) const;
+
+ private:
+  std::map<exchange_event, outcome> rows_;
+};
+
+}  // namespace albsim::proxy
+
+namespace albsim::proxy {
+// The cause for a status the backend sent itself: "<status>-backend-returned" where the
+// catalogue has such a cause, "ok" for everything else.
+std::string passthrough_cause(int status);
+}  // namespace albsim::proxy

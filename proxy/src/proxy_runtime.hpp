@@ -1,0 +1,79 @@
+// State shared by every connection of one running proxy: the frozen config and what is built
+// from it (outcome table, limiters, server groups), the access log and the counters. Workers
+// (one io_context and thread each) hold their own upstream pool.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "albsim/proxy/access_log.hpp"
+#include "albsim/proxy/config.hpp"
+#include "albsim/token_bucket.hpp"
+#include "outcome_table.hpp"
+#include "qps_limiter.hpp"
+#include "server_group.hpp"
+#include "upstream_pool.hpp"
+
+namespace albsim::proxy {
+
+// The usual latency of each backend (an exponentially weighted average of recent answers),
+// used to tell "backend slow" from "client timeout too short" when a client leaves.
+class latency_baseline {
+ public:
+  void observe(const std::string& server, std::chrono::nanoseconds d);
+  std::optional<std::chrono::nanoseconds> usual(const std::string& server);
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, double> ewma_ns_;
+};
+
+struct proxy_runtime {
+  explicit proxy_runtime(proxy_config c);
+
+  proxy_config config;
+  outcome_table outcomes;
+  qps_limiter limiter;
+  std::vector<std::unique_ptr<server_group>> groups;
+  std::unordered_map<std::string, server_group*> group_by_name;
+  std::shared_ptr<access_log_sink> log;
+  std::shared_ptr<token_bucket> bandwidth_in;   // instance cap, client → balancer
+  std::shared_ptr<token_bucket> bandwidth_out;  // instance cap, balancer → client
+  latency_baseline latency;
+  std::vector<std::unique_ptr<boost::asio::ssl::context>> tls;  // per listener (null for HTTP)
+
+  std::atomic<std::uint64_t> connections{0}, requests{0}, records{0};
+
+  server_group* group(const std::string& name) const;
+};
+
+struct worker {
+  explicit worker(const proxy_runtime& rt)
+      : ioc(1), pool(rt.config.limits.upstream_pool_size) {}
+  boost::asio::io_context ioc;
+  upstream_pool pool;
+};
+
+// What an accepted connection came in on.
+struct listener_endpoint {
+  std::size_t listener_index = 0;
+  std::size_t vip_index = 0;
+  std::string vip;
+  std::uint16_t port = 0;
+};
+
+// Starts serving one accepted connection (runs until the connection ends).
+void start_client_session(proxy_runtime& rt, worker& w, const listener_endpoint& ep,
+                          boost::asio::ip::tcp::socket socket);
+
+}  // namespace albsim::proxy

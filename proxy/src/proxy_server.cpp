@@ -1,0 +1,184 @@
+// Starting and stopping the simulated balancer: one worker thread per configured worker, each
+// with its own io_context, upstream pool and a SO_REUSEPORT acceptor for every listener on
+// every VIP (the kernel spreads connections over the workers; nothing is shared on the data
+// path but the QPS buckets and the server groups).
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cmath>
+#include <stdexcept>
+#include <thread>
+
+#include "albsim/proxy/proxy_server.hpp"
+#include "client_transport.hpp"
+#include "health_checker.hpp"
+#include "proxy_runtime.hpp"
+
+namespace albsim::proxy {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+class proxy_server_impl final : public proxy_server {
+ public:
+  proxy_server_impl(proxy_config config, std::shared_ptr<access_log_sink> log)
+      : rt_(std::move(config)) {
+    rt_.log = std::move(log);
+    const auto& cfg = rt_.config;
+    for (const auto& l : cfg.listeners) {
+      rt_.tls.push_back(l.protocol == listener_protocol::https
+                            ? make_server_tls_context(l.certificate_file, l.private_key_file)
+                            : nullptr);
+    }
+    const std::uint32_t n = std::max<std::uint32_t>(1, cfg.worker_threads);
+    for (std::uint32_t i = 0; i < n; ++i) workers_.push_back(std::make_unique<worker>(rt_));
+    bind_all();
+    for (std::size_t g = 0; g < rt_.groups.size(); ++g) {
+      if (!cfg.server_groups[g].health_check.enabled) continue;
+      checkers_.push_back(std::make_unique<health_checker>(
+          workers_[0]->ioc.get_executor(), *rt_.groups[g], cfg.server_groups[g].health_check));
+      checkers_.back()->start();
+    }
+    for (auto& w : workers_) {
+      threads_.emplace_back([wp = w.get()] {
+        auto guard = asio::make_work_guard(wp->ioc);
+        wp->ioc.run();
+      });
+    }
+  }
+
+  ~proxy_server_impl() override { stop(); }
+
+  std::vector<bound_listener> listeners() const override { return bound_; }
+
+  proxy_counters counters() const override {
+    return {rt_.connections.load(), rt_.requests.load(), rt_.records.load()};
+  }
+
+  void stop() override {
+    if (stopped_) return;
+    stopped_ = true;
+    for (auto& c : checkers_) c->stop();
+    for (auto& w : workers_) w->ioc.stop();
+    for (auto& t : threads_) t.join();
+    for (auto& w : workers_) w->pool.clear();
+    // Destroying the io_contexts destroys the suspended sessions; then flush the log.
+    acceptors_.clear();
+    checkers_.clear();
+    workers_.clear();
+    if (rt_.log) rt_.log->flush();
+  }
+
+ private:
+  struct acceptor_slot {
+    std::unique_ptr<tcp::acceptor> acceptor;
+    listener_endpoint endpoint;
+    worker* owner;
+  };
+
+  void bind_all() {
+    const auto& cfg = rt_.config;
+    for (std::size_t li = 0; li < cfg.listeners.size(); ++li) {
+      const auto& l = cfg.listeners[li];
+      for (std::size_t vi = 0; vi < cfg.instance.vips.size(); ++vi) {
+        const std::string& vip = cfg.instance.vips[vi];
+        std::uint16_t port = l.port;
+        for (auto& w : workers_) {
+          error_code ec;
+          auto address = asio::ip::make_address(vip, ec);
+          if (ec) throw std::runtime_error("listener " + l.name + ": bad VIP address '" + vip + "'");
+          tcp::endpoint ep(address, port);
+          auto a = std::make_unique<tcp::acceptor>(w->ioc);
+          a->open(ep.protocol(), ec);
+          if (!ec) a->set_option(asio::socket_base::reuse_address(true), ec);
+          if (!ec) {
+            int one = 1;
+            ::setsockopt(a->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+          }
+          if (!ec) a->bind(ep, ec);
+          if (!ec) a->listen(asio::socket_base::max_listen_connections, ec);
+          if (ec) {
+            throw std::runtime_error("listener " + l.name + ": cannot listen on " + vip + ":" +
+                                     std::to_string(port) + ": " + ec.message());
+          }
+          port = a->local_endpoint().port();
+          listener_endpoint le{li, vi, vip, port};
+          acceptors_.push_back({std::move(a), le, w.get()});
+        }
+        bound_.push_back({l.name, l.protocol, vip, port});
+      }
+    }
+    for (auto& slot : acceptors_) {
+      asio::co_spawn(slot.owner->ioc, accept_loop(slot), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> accept_loop(acceptor_slot& slot) {
+    for (;;) {
+      auto [ec, socket] = co_await slot.acceptor->async_accept(slot.owner->ioc, nothrow);
+      if (ec == asio::error::operation_aborted || !slot.acceptor->is_open()) co_return;
+      if (ec) {
+        // Out of descriptors or similar: back off briefly instead of spinning.
+        asio::steady_timer t(slot.owner->ioc, std::chrono::milliseconds(10));
+        co_await t.async_wait(nothrow);
+        continue;
+      }
+      start_client_session(rt_, *slot.owner, slot.endpoint, std::move(socket));
+    }
+  }
+
+  proxy_runtime rt_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::vector<acceptor_slot> acceptors_;
+  std::vector<std::unique_ptr<health_checker>> checkers_;
+  std::vector<std::thread> threads_;
+  std::vector<bound_listener> bound_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+// ---- proxy_runtime ------------------------------------------------------------------------------
+proxy_runtime::proxy_runtime(proxy_config c)
+    : config(std::move(c)), outcomes(config.outcome_overrides), limiter(config) {
+  for (const auto& g : config.server_groups) {
+    groups.push_back(std::make_unique<server_group>(g));
+    group_by_name[g.name] = groups.back().get();
+  }
+  if (config.instance.bandwidth_bytes_per_s > 0) {
+    // A 16 KiB burst: small exchanges pass at once, large transfers are paced.
+    double rate = static_cast<double>(config.instance.bandwidth_bytes_per_s);
+    bandwidth_in = std::make_shared<token_bucket>(rate, 16384.0);
+    bandwidth_out = std::make_shared<token_bucket>(rate, 16384.0);
+  }
+}
+
+server_group* proxy_runtime::group(const std::string& name) const {
+  auto it = group_by_name.find(name);
+  return it == group_by_name.end() ? nullptr : it->second;
+}
+
+void latency_baseline::observe(const std::string& server, std::chrono::nanoseconds d) {
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = ewma_ns_.try_emplace(server, static_cast<double>(d.count()));
+  if (!inserted) it->second = 0.8 * it->second + 0.2 * static_cast<double>(d.count());
+}
+
+std::optional<std::chrono::nanoseconds> latency_baseline::usual(const std::string& server) {
+  std::lock_guard lock(mutex_);
+  auto it = ewma_ns_.find(server);
+  if (it == ewma_ns_.end()) return std::nullopt;
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(it->second));
+}
+
+std::unique_ptr<proxy_server> proxy_server::start(proxy_config config,
+                                                  std::shared_ptr<access_log_sink> log) {
+  return std::make_unique<proxy_server_impl>(std::move(config), std::move(log));
+}
+
+}  // namespace albsim::proxy

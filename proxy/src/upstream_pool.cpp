@@ -1,0 +1,53 @@
+#include "upstream_pool.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace albsim::proxy {
+namespace {
+
+// True when the backend has neither closed nor sent anything unexpected on an idle connection.
+bool still_idle(upstream_pool::socket& s) {
+  char c;
+  ssize_t n = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
+
+std::optional<upstream_pool::socket> upstream_pool::checkout(const std::string& server) {
+  auto it = idle_.find(server);
+  if (it == idle_.end()) return std::nullopt;
+  auto& v = it->second;
+  while (!v.empty()) {
+    socket s = std::move(v.back());
+    v.pop_back();
+    if (still_idle(s)) return s;
+    boost::system::error_code ec;
+    s.close(ec);
+  }
+  return std::nullopt;
+}
+
+void upstream_pool::checkin(const std::string& server, socket s) {
+  auto& v = idle_[server];
+  if (v.size() >= per_server_) {
+    boost::system::error_code ec;
+    s.close(ec);
+    return;
+  }
+  v.push_back(std::move(s));
+}
+
+void upstream_pool::clear() {
+  for (auto& [k, v] : idle_) {
+    for (auto& s : v) {
+      boost::system::error_code ec;
+      s.close(ec);
+    }
+  }
+  idle_.clear();
+}
+
+}  // namespace albsim::proxy
