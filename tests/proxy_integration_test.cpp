@@ -1,0 +1,280 @@
+// Loopback integration tests of the balancer's own replies and of pass-through: real sockets,
+// real backends, asserting what the client saw and the access-log record.
+#include <gtest/gtest.h>
+
+#include "proxy_fixture.hpp"
+
+namespace albsim::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+double num(const nlohmann::json& j, const char* key) {
+  return j.at(key).is_number() ? j.at(key).get<double>() : -1.0;
+}
+
+TEST(ProxyPassThrough, ForwardsAndLogsTheBackendsAnswer) {
+  proxy_harness h(base_proxy_config());
+  auto r = h.get("/echo", "X-Forwarded-For: 10.1.1.1");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  // The backend saw the appended X-Forwarded-For and the trace header.
+  EXPECT_NE(r->body.find("10.1.1.1, 127.0.0.1"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("ALICLOUD-ALB-TRACE"), std::string::npos) << r->body;
+  auto rec = h.only_record();
+  EXPECT_EQ(rec["status"], 200);
+  EXPECT_EQ(rec["upstream_status"], "200");
+  EXPECT_EQ(rec["sim_cause"], "ok");
+  EXPECT_EQ(rec["request_method"], "GET");
+  EXPECT_EQ(rec["request_uri"], "/echo");
+  EXPECT_EQ(rec["upstream_addr"], h.backend().address() + ":" + std::to_string(h.backend().port()));
+  EXPECT_EQ(rec["http_x_forwarded_for"], "10.1.1.1");
+  EXPECT_GT(num(rec, "tcpinfo_rtt"), 0);
+}
+
+TEST(ProxyPassThrough, BackendErrorStatusesPassThroughWithTheirCause) {
+  proxy_harness h(base_proxy_config());
+  for (int code : {400, 405, 414, 500, 502, 503, 504}) {
+    auto r = h.get("/status/" + std::to_string(code));
+    ASSERT_TRUE(r) << code;
+    EXPECT_EQ(r->status, code);
+  }
+  auto recs = h.records(7);
+  ASSERT_EQ(recs.size(), 7u);
+  int i = 0;
+  for (int code : {400, 405, 414, 500, 502, 503, 504}) {
+    EXPECT_EQ(recs[i]["status"], code);
+    EXPECT_EQ(recs[i]["upstream_status"], std::to_string(code));
+    EXPECT_EQ(recs[i]["sim_cause"], std::to_string(code) + "-backend-returned");
+    ++i;
+  }
+}
+
+TEST(ProxyPassThrough, KeepAliveCarriesManyRequestsAndLogsEach) {
+  proxy_harness h(base_proxy_config());
+  raw_client c;
+  ASSERT_EQ(c.connect(h.address(), h.port()), io_result::ok);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(c.send_all("GET /status/200 HTTP/1.1\r\nHost: x\r\n\r\n"), io_result::ok);
+    std::string raw;
+    ASSERT_EQ(c.read_response(raw), io_result::ok) << i;
+    EXPECT_EQ(parse_response(raw)->status, 200);
+  }
+  EXPECT_EQ(h.records(20).size(), 20u);
+}
+
+TEST(ProxyPassThrough, StreamsALargeUploadAndDownload) {
+  proxy_harness h(base_proxy_config());
+  raw_client c;
+  ASSERT_EQ(c.connect(h.address(), h.port()), io_result::ok);
+  const std::size_t n = 8 * 1024 * 1024;
+  std::string req = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(n) +
+                    "\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(c.send_all(req), io_result::ok);
+  std::string chunk(64 * 1024, 'x');
+  for (std::size_t sent = 0; sent < n; sent += chunk.size()) ASSERT_EQ(c.send_all(chunk), io_result::ok);
+  std::string raw;
+  ASSERT_EQ(c.read_response(raw, 10s), io_result::ok);
+  auto r = parse_response(raw);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find(std::to_string(n)), std::string::npos) << r->body;
+  auto d = h.get("/bytes/3000000");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->body.size(), 3000000u);
+  auto recs = h.records(2);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_GE(recs[0]["request_length"].get<double>(), static_cast<double>(n));
+}
+
+TEST(ProxyOwnReplies, TraceIs405WithoutContactingTheBackend) {
+  proxy_harness h(base_proxy_config());
+  auto r = simple_request(h.address(), h.port(), "TRACE / HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  auto rec = h.only_record();
+  EXPECT_EQ(rec["status"], 405);
+  EXPECT_EQ(rec["upstream_status"], "-");
+  EXPECT_EQ(rec["upstream_addr"], "-");
+  EXPECT_EQ(rec["sim_cause"], "405-trace");
+  EXPECT_EQ(h.backend().counters().requests, 0u);
+}
+
+TEST(ProxyOwnReplies, OverlongTargetIs414AndOverlongHeaderIs400) {
+  proxy_harness h(base_proxy_config());
+  auto a = simple_request(h.address(), h.port(),
+                          "GET /" + std::string(33000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 414);
+  auto b = simple_request(h.address(), h.port(),
+                          "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(33000, 'b') + "\r\n\r\n");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->status, 400);
+  auto recs = h.records(2);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0]["sim_cause"], "414-uri-too-long");
+  EXPECT_EQ(recs[1]["sim_cause"], "400-header-too-large");
+  EXPECT_EQ(recs[1]["upstream_status"], "-");
+}
+
+TEST(ProxyOwnReplies, InvalidFramingIs400AndCloses) {
+  proxy_harness h(base_proxy_config());
+  raw_client c;
+  ASSERT_EQ(c.connect(h.address(), h.port()), io_result::ok);
+  ASSERT_EQ(c.send_all("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc"),
+            io_result::ok);
+  std::string raw;
+  EXPECT_EQ(c.read_until_close(raw), io_result::eof);
+  auto r = parse_response(raw);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(h.only_record()["sim_cause"], "400-content-length-mismatch");
+}
+
+TEST(ProxyOwnReplies, PartialRequestThenCloseIsLogged400) {
+  proxy_harness h(base_proxy_config());
+  raw_client c;
+  ASSERT_EQ(c.connect(h.address(), h.port()), io_result::ok);
+  ASSERT_EQ(c.send_all("GET /slow HTTP/1.1\r\nHost: x\r\nUser-Agent: half"), io_result::ok);
+  c.close();
+  auto rec = h.only_record();
+  EXPECT_EQ(rec["status"], 400);
+  EXPECT_EQ(rec["sim_cause"], "400-client-closed-early");
+  EXPECT_EQ(rec["upstream_status"], "-");
+}
+
+TEST(ProxyOwnReplies, BodyThatNeverArrivesIs408AfterTheRequestTimeout) {
+  auto cfg = base_proxy_config();
+  cfg.listeners[0].request_timeout = 1s;
+  proxy_harness h(cfg);
+  raw_client c;
+  ASSERT_EQ(c.connect(h.address(), h.port()), io_result::ok);
+  ASSERT_EQ(c.send_all("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly-some"),
+            io_result::ok);
+  std::string raw;
+  EXPECT_EQ(c.read_until_close(raw, 3s), io_result::eof);
+  auto r = parse_response(raw);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 408);
+  auto rec = h.only_record();
+  EXPECT_EQ(rec["sim_cause"], "408-request-incomplete");
+  EXPECT_NEAR(num(rec, "request_time"), 1.0, 0.05);
+}
+
+TEST(ProxyOwnReplies, QpsLimitGives503WithTheHeader) {
+  auto cfg = base_proxy_config();
+  cfg.listeners[0].qps = proxy::qps_limit{5, 1};
+  proxy_harness h(cfg);
+  int limited = 0, ok = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto r = h.get("/status/200");
+    ASSERT_TRUE(r);
+    if (r->status == 503) {
+      ++limited;
+      EXPECT_EQ(r->header("ALB-QPS-Limited").value_or(""), "Limited");
+    } else {
+      ++ok;
+    }
+  }
+  EXPECT_GE(limited, 5);
+  EXPECT_GE(ok, 1);
+  auto recs = h.records(10);
+  int logged = 0;
+  for (auto& rec : recs) {
+    if (rec["status"] == 503) {
+      EXPECT_EQ(rec["upstream_status"], "-");
+      EXPECT_EQ(rec["sim_cause"], "503-qps-limited");
+      ++logged;
+    }
+  }
+  EXPECT_EQ(logged, limited);
+}
+
+TEST(ProxyOwnReplies, EmptyGroupAndZeroWeightsAre503) {
+  auto cfg = base_proxy_config();
+  proxy::server_group_config zero;
+  zero.name = "zero";
+  zero.health_check.enabled = false;
+  refused_port unused;
+  zero.servers.push_back(proxy::server_config{"127.0.0.1", unused.port(), 0, ""});
+  cfg.server_groups.push_back(zero);
+  proxy::rule_config rule;
+  rule.name = "to-zero";
+  rule.path_prefix = "/zero";
+  rule.server_group = "zero";
+  cfg.listeners[0].rules.push_back(rule);
+  proxy::server_group_config empty;
+  empty.name = "empty";
+  empty.health_check.enabled = false;
+  cfg.server_groups.push_back(empty);
+  rule.name = "to-empty";
+  rule.path_prefix = "/empty";
+  rule.server_group = "empty";
+  cfg.listeners[0].rules.push_back(rule);
+  proxy_harness h(cfg);
+  auto a = h.get("/zero");
+  auto b = h.get("/empty");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->status, 503);
+  EXPECT_EQ(b->status, 503);
+  auto recs = h.records(2);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0]["sim_cause"], "503-zero-weight");
+  EXPECT_EQ(recs[1]["sim_cause"], "503-no-backend");
+}
+
+TEST(ProxyUpstream, RefusedConnectIs502) {
+  auto cfg = base_proxy_config();
+  refused_port nothing;
+  cfg.server_groups[0].servers.push_back(proxy::server_config{"127.0.0.1", nothing.port(), 100, ""});
+  proxy_harness h(cfg, 0);
+  auto r = h.get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 502);
+  auto rec = h.only_record();
+  EXPECT_EQ(rec["sim_cause"], "502-connection-refused");
+  EXPECT_EQ(rec["upstream_status"], "-");
+  EXPECT_LT(num(rec, "upstream_connect_time"), 0.1);
+}
+
+TEST(ProxyUpstream, SlowAnswerIs504AfterTheRequestTimeout) {
+  auto cfg = base_proxy_config();
+  cfg.listeners[0].request_timeout = 1s;
+  proxy_harness h(cfg);
+  auto r = h.get("/delay/3", "", nullptr, 5s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 504);
+  auto rec = h.only_record();
+  EXPECT_EQ(rec["sim_cause"], "504-request-timeout");
+  EXPECT_NEAR(num(rec, "upstream_response_time"), 1.0, 0.05);
+}
+
+TEST(ProxyUpstream, ClientLeavingBeforeTheAnswerIs499) {
+  proxy_harness h(base_proxy_config());
+  raw_client c;
+  ASSERT_EQ(c.connect(h.address(), h.port()), io_result::ok);
+  ASSERT_EQ(c.send_all("GET /delay/3 HTTP/1.1\r\nHost: x\r\n\r\n"), io_result::ok);
+  std::string raw;
+  EXPECT_EQ(c.read_until_close(raw, 300ms), io_result::timeout);  // the client's own timeout
+  c.close();
+  auto rec = h.only_record();
+  EXPECT_EQ(rec["status"], 499);
+  EXPECT_EQ(rec["sim_cause"], "499-backend-slow");
+  EXPECT_NEAR(num(rec, "request_time"), 0.3, 0.1);
+}
+
+TEST(ProxyHttps, PlainHttpOnTheHttpsPortIs400) {
+  auto cfg = base_proxy_config();
+  cfg.listeners[0].protocol = proxy::listener_protocol::https;
+  proxy_harness h(cfg);
+  auto r = simple_request(h.address(), h.port(), "GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  auto rec = h.only_record();
+  EXPECT_EQ(rec["sim_cause"], "400-http-to-https");
+  EXPECT_EQ(rec["scheme"], "HTTPS");
+  EXPECT_EQ(rec["request_uri"], "/x");
+}
+
+}  // namespace
+}  // namespace albsim::test

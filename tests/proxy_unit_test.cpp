@@ -1,0 +1,266 @@
+// Unit tests for the proxy's pure parts: head limits and framing, the outcome table, the
+// token bucket's exactness, the record's rendering.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "access_log_record.hpp"
+#include "albsim/token_bucket.hpp"
+#include "http_heads.hpp"
+#include "outcome_table.hpp"
+
+namespace albsim::proxy {
+namespace {
+
+struct parsed {
+  error_code ec;
+  std::size_t consumed = 0;
+};
+
+parsed feed_all(request_head& h, const std::string& s) {
+  parsed p;
+  std::string_view rest = s;
+  while (!rest.empty()) {
+    std::size_t n = h.feed(rest, p.ec);
+    p.consumed += n;
+    if (p.ec || n == 0) break;
+    rest.remove_prefix(n);
+  }
+  return p;
+}
+
+request_failure failure_of(const std::string& raw, std::uint32_t block = 262144) {
+  head_limits l;
+  l.max_header_block = block;
+  request_head h(l);
+  auto p = feed_all(h, raw);
+  if (!p.ec) return request_failure::none;
+  return classify_request_error(p.ec, raw, l.max_uri, nullptr);
+}
+
+TEST(RequestHead, TargetAtTheLimitIsAcceptedOneMoreIs414) {
+  std::string at = "GET /" + std::string(32767, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::string over = "GET /" + std::string(32768, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  EXPECT_EQ(failure_of(at), request_failure::none);
+  EXPECT_EQ(failure_of(over), request_failure::uri_too_long);
+}
+
+TEST(RequestHead, TargetBeyondTheWholeHeadBoundIsStill414) {
+  std::string huge = "GET /" + std::string(70000, 'a');  // never ends within the bound
+  EXPECT_EQ(failure_of(huge, 65536), request_failure::uri_too_long);
+}
+
+TEST(RequestHead, HeaderLineAtTheLimitIsAcceptedOneMoreIs400) {
+  // name (8) + value = 32768 is the limit.
+  std::string at = "GET / HTTP/1.1\r\nX-Padded: " + std::string(32768 - 8, 'v') + "\r\n\r\n";
+  std::string over = "GET / HTTP/1.1\r\nX-Padded: " + std::string(32769 - 8, 'v') + "\r\n\r\n";
+  EXPECT_EQ(failure_of(at), request_failure::none);
+  EXPECT_EQ(failure_of(over), request_failure::header_line_too_long);
+}
+
+TEST(RequestHead, ManyHeadersTogetherPastTheBlockBoundAre400NotA414) {
+  std::string raw = "GET / HTTP/1.1\r\n";
+  for (int i = 0; i < 100; ++i) raw += "X-H" + std::to_string(i) + ": " + std::string(1000, 'v') + "\r\n";
+  EXPECT_EQ(failure_of(raw, 65536), request_failure::header_line_too_long);
+}
+
+TEST(RequestHead, FramingErrorsAreBadFraming) {
+  EXPECT_EQ(failure_of("POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            request_failure::bad_framing);
+  EXPECT_EQ(failure_of("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"),
+            request_failure::bad_framing);
+  EXPECT_EQ(failure_of("POST / HTTP/1.1\r\nContent-Length: five\r\n\r\n"),
+            request_failure::bad_framing);
+  EXPECT_EQ(failure_of("NOT A REQUEST\r\n\r\n"), request_failure::bad_framing);
+}
+
+TEST(RequestHead, ForwardsEndToEndFieldsOnlyAndJoinsForwardedFor) {
+  head_limits l;
+  request_head h(l);
+  std::string raw =
+      "POST /a?b=1 HTTP/1.1\r\nHost: shop.test\r\nConnection: keep-alive\r\nKeep-Alive: 5\r\n"
+      "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2\r\nUser-Agent: t/1\r\n"
+      "Content-Length: 3\r\n\r\nabc";
+  auto p = feed_all(h, raw);
+  ASSERT_FALSE(p.ec) << p.ec.message();
+  EXPECT_TRUE(h.done());
+  EXPECT_EQ(p.consumed, raw.size());
+  EXPECT_EQ(h.method(), "POST");
+  EXPECT_EQ(h.target(), "/a?b=1");
+  EXPECT_EQ(h.host(), "shop.test");
+  EXPECT_EQ(h.user_agent(), "t/1");
+  EXPECT_EQ(h.x_forwarded_for(), "10.0.0.1, 10.0.0.2");
+  EXPECT_EQ(h.forward_fields().find("Connection"), std::string::npos);
+  EXPECT_EQ(h.forward_fields().find("Keep-Alive"), std::string::npos);
+  EXPECT_EQ(h.forward_fields().find("X-Forwarded-For"), std::string::npos);
+  EXPECT_NE(h.forward_fields().find("Content-Length: 3\r\n"), std::string::npos);
+}
+
+TEST(RequestHead, ChunkedBodyIsConsumedWithItsFraming) {
+  head_limits l;
+  request_head h(l);
+  std::string head = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string body = "3\r\nabc\r\n0\r\n\r\n";
+  auto p = feed_all(h, head + body);
+  ASSERT_FALSE(p.ec);
+  EXPECT_TRUE(h.done());
+  EXPECT_EQ(p.consumed, head.size() + body.size());
+}
+
+TEST(ResponseHead, MalformedStatusLineIsAnError) {
+  response_head r(false, 65536);
+  error_code ec;
+  r.feed("HTTP/1.1 2x0 OK\r\n\r\n", ec);
+  EXPECT_TRUE(ec);
+}
+
+TEST(ResponseHead, BodyUntilCloseCompletesOnEof) {
+  response_head r(false, 65536);
+  error_code ec;
+  std::string raw = "HTTP/1.1 200 OK\r\n\r\nhello";
+  std::size_t n = r.feed(raw, ec);
+  ASSERT_FALSE(ec);
+  EXPECT_TRUE(r.header_done());
+  EXPECT_TRUE(r.need_eof());
+  n += r.feed(std::string_view(raw).substr(n), ec);
+  EXPECT_EQ(n, raw.size());
+  r.feed_eof(ec);
+  EXPECT_FALSE(ec);
+  EXPECT_TRUE(r.done());
+}
+
+TEST(OutcomeTable, UpstreamEventsMapToTheCatalogue) {
+  outcome_table t;
+  event_context c;
+  struct row {
+    exchange_event e;
+    int status;
+    const char* cause;
+  } rows[] = {
+      {exchange_event::connect_refused, 502, "502-connection-refused"},
+      {exchange_event::connect_timeout, 504, "504-connect-timeout"},
+      {exchange_event::reset_before_response, 500, "500-backend-reset"},
+      {exchange_event::closed_before_response, 502, "502-backend-closed-no-response"},
+      {exchange_event::malformed_response, 502, "502-invalid-response"},
+      {exchange_event::partial_response_header, 502, "502-backend-incomplete"},
+      {exchange_event::response_timeout, 504, "504-request-timeout"},
+  };
+  for (const auto& r : rows) {
+    auto d = t.upstream(r.e, c);
+    EXPECT_EQ(d.status, r.status) << to_string(r.e);
+    EXPECT_EQ(d.cause, r.cause);
+    EXPECT_EQ(d.upstream_status, "-");
+    EXPECT_FALSE(d.detail.empty());
+  }
+}
+
+TEST(OutcomeTable, BackendNoteTurnsAResetIntoATransportFailure) {
+  outcome_table t;
+  event_context c;
+  c.backend_note = fault_note{"502-backlog-full", "the accept queue overflowed"};
+  auto d = t.upstream(exchange_event::reset_before_response, c);
+  EXPECT_EQ(d.status, 502);
+  EXPECT_EQ(d.cause, "502-backlog-full");
+}
+
+TEST(OutcomeTable, OverridesReplaceARow) {
+  outcome_table t({{exchange_event::connect_refused, outcome{503, "502"}}});
+  auto d = t.upstream(exchange_event::connect_refused, {});
+  EXPECT_EQ(d.status, 503);
+  EXPECT_EQ(d.upstream_status, "502");
+  EXPECT_EQ(d.cause, "502-connection-refused");
+}
+
+TEST(OutcomeTable, ClientLeavingIsToldApartByContext) {
+  outcome_table t;
+  event_context c;
+  c.waiting_on_backend = true;
+  c.waited = std::chrono::milliseconds(2);
+  EXPECT_EQ(t.client(client_event::left_before_response, c).cause, "499-client-aborted");
+  c.waited = std::chrono::milliseconds(100);
+  c.usual_latency = std::chrono::milliseconds(300);
+  EXPECT_EQ(t.client(client_event::left_before_response, c).cause, "499-client-timeout-too-short");
+  c.usual_latency = std::chrono::milliseconds(1);
+  EXPECT_EQ(t.client(client_event::left_before_response, c).cause, "499-backend-slow");
+  c.client_link_impaired = true;
+  EXPECT_EQ(t.client(client_event::left_before_response, c).cause, "499-client-slow-link");
+  c.client_link_impaired = false;
+  c.bandwidth_throttled = true;
+  EXPECT_EQ(t.client(client_event::left_before_response, c).cause, "499-bandwidth-throttled");
+  EXPECT_EQ(t.client(client_event::left_before_response, c).status, 499);
+}
+
+TEST(OutcomeTable, RequestTimeoutCauses) {
+  outcome_table t;
+  event_context c;
+  EXPECT_EQ(t.client(client_event::request_timeout, c).cause, "408-request-incomplete");
+  c.bandwidth_throttled = true;
+  EXPECT_EQ(t.client(client_event::request_timeout, c).cause, "408-bandwidth-throttled");
+  c.client_link_impaired = true;
+  EXPECT_EQ(t.client(client_event::request_timeout, c).cause, "408-client-slow-link");
+}
+
+TEST(OutcomeTable, ThrottlingOnOneVipShareIsSingleVip) {
+  outcome_table t;
+  event_context c;
+  EXPECT_EQ(t.client(client_event::qps_limited, c).cause, "503-qps-limited");
+  c.vip_share_limited = true;
+  EXPECT_EQ(t.client(client_event::qps_limited, c).cause, "503-single-vip");
+}
+
+TEST(OutcomeTable, PassThroughCauses) {
+  EXPECT_EQ(passthrough_cause(502), "502-backend-returned");
+  EXPECT_EQ(passthrough_cause(200), "ok");
+  EXPECT_EQ(passthrough_cause(404), "ok");
+}
+
+TEST(TokenBucket, AdmitsRateTimesDurationPlusBurstExactly) {
+  token_bucket b(1000, 10);
+  auto t0 = token_bucket::clock::time_point(std::chrono::seconds(1000));
+  std::uint64_t admitted = 0;
+  // A client hammering every 100 µs for 10 s.
+  for (int i = 0; i < 100000; ++i) {
+    if (b.try_take(t0 + std::chrono::microseconds(100) * i)) ++admitted;
+  }
+  EXPECT_GE(admitted, 10000u);
+  EXPECT_LE(admitted, 10000u + 10u);
+}
+
+TEST(TokenBucket, PacesBytesAtTheRate) {
+  token_bucket b(1000, 1);  // 1000 bytes/s
+  auto t0 = token_bucket::clock::time_point(std::chrono::seconds(1000));
+  auto d1 = b.take_paced(t0, 500);
+  auto d2 = b.take_paced(t0, 500);
+  EXPECT_NEAR(std::chrono::duration<double>(d1).count(), 0.5, 0.01);
+  EXPECT_NEAR(std::chrono::duration<double>(d2).count(), 1.0, 0.01);
+}
+
+TEST(AccessLogRecord, RendersTheBalancersFieldsWithDashesForAbsentValues) {
+  access_log_record r;
+  r.time = std::chrono::system_clock::time_point(std::chrono::seconds(1'764'061'205));
+  r.app_lb_id = "alb-local";
+  r.vip_addr = "127.0.0.1";
+  r.slb_vport = 8080;
+  r.request_method = "GET";
+  r.request_uri = "/a\"b";
+  r.status = 504;
+  r.upstream_status = "-";
+  r.request_time = 5.0034;
+  r.upstream_connect_time = 5.001;
+  r.sim_cause = "504-connect-timeout";
+  auto j = nlohmann::json::parse(r.render());
+  EXPECT_EQ(j["__topic__"], "alb_layer7_access_log");
+  EXPECT_EQ(j["time"], "2025-11-25T09:00:05.000+00:00");
+  EXPECT_EQ(j["status"], 504);
+  EXPECT_EQ(j["upstream_status"], "-");
+  EXPECT_EQ(j["upstream_addr"], "-");
+  EXPECT_EQ(j["upstream_response_time"], "-");
+  EXPECT_DOUBLE_EQ(j["upstream_connect_time"].get<double>(), 5.001);
+  EXPECT_DOUBLE_EQ(j["request_time"].get<double>(), 5.003);
+  EXPECT_EQ(j["request_uri"], "/a\"b");
+  EXPECT_EQ(j["scheme"], "HTTP");
+  EXPECT_EQ(j["sim_cause"], "504-connect-timeout");
+}
+
+}  // namespace
+}  // namespace albsim::proxy

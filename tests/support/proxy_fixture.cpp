@@ -1,0 +1,95 @@
+#include "proxy_fixture.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace albsim::test {
+
+proxy::proxy_config base_proxy_config() {
+  proxy::proxy_config c;
+  c.source_file = "<test>";
+  c.access_log = "";
+  proxy::listener_config l;
+  l.name = "http-test";
+  l.port = 0;
+  l.default_server_group = "main";
+  c.listeners.push_back(l);
+  proxy::server_group_config g;
+  g.name = "main";
+  g.health_check.enabled = false;
+  c.server_groups.push_back(g);
+  return c;
+}
+
+proxy_harness::proxy_harness(proxy::proxy_config config, int backends)
+    : log_(std::make_shared<proxy::memory_log_sink>()) {
+  for (int i = 0; i < backends; ++i) {
+    backend::backend_options o;
+    o.name = "backend-" + std::to_string(i + 1);
+    backends_.push_back(backend::backend_server::start(o));
+  }
+  for (auto& g : config.server_groups) {
+    if (g.name != "main" || !g.servers.empty()) continue;
+    for (auto& b : backends_) {
+      proxy::server_config s;
+      s.address = b->address();
+      s.port = b->port();
+      g.servers.push_back(s);
+    }
+  }
+  proxy_ = proxy::proxy_server::start(std::move(config), log_);
+}
+
+proxy_harness::~proxy_harness() {
+  proxy_->stop();
+  for (auto& b : backends_) b->stop();
+}
+
+std::uint16_t proxy_harness::port(std::size_t listener) const {
+  return proxy_->listeners().at(listener).port;
+}
+std::string proxy_harness::address(std::size_t listener) const {
+  return proxy_->listeners().at(listener).address;
+}
+
+std::vector<nlohmann::json> proxy_harness::records(std::size_t count,
+                                                   std::chrono::milliseconds timeout) {
+  std::vector<nlohmann::json> out;
+  for (const auto& l : log_->wait_for(count, timeout)) out.push_back(nlohmann::json::parse(l));
+  return out;
+}
+
+nlohmann::json proxy_harness::only_record(std::chrono::milliseconds timeout) {
+  auto r = records(1, timeout);
+  EXPECT_EQ(r.size(), 1u) << "expected exactly one access-log record";
+  return r.empty() ? nlohmann::json::object() : r.front();
+}
+
+std::optional<http_response> proxy_harness::get(const std::string& path,
+                                                const std::string& extra_header,
+                                                io_result* result,
+                                                std::chrono::milliseconds timeout) {
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: test.local\r\n";
+  if (!extra_header.empty()) req += extra_header + "\r\n";
+  req += "Connection: close\r\n\r\n";
+  return simple_request(address(), port(), req, result, timeout);
+}
+
+refused_port::refused_port() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  socklen_t len = sizeof sa;
+  ::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len);
+  port_ = ntohs(sa.sin_port);
+}
+
+refused_port::~refused_port() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+}  // namespace albsim::test
