@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Benchmarks `albsim serve` against HAProxy 2.6 (Debian's) in one run, against the same
+# `albsim backend`, and measures the proxy's memory and timing targets (issue 3):
+#   1. wrk -t1 -c50 keep-alive, small responses: direct to the backend, through HAProxy
+#      (nbthread 1), through albsim (1 worker, access log on, written to a file): req/s, p99.
+#   2. a large upload streamed through albsim to a backend that discards it: peak RSS.
+#   3. 10,000 idle keep-alive client connections: albsim's RSS.
+#   4. a QPS limit of L over the duration: admitted count vs L x duration.
+#   5. the request timeout: how close the 504 arrives to the configured value.
+# Usage: bench/proxy_vs_haproxy.sh [seconds per wrk run, default 10]
+# Environment: BENCH_UPLOAD_GIB (default 10), BENCH_IDLE (default 10000), BENCH_QPS (default 1000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dur=${1:-10}
+upload_gib=${BENCH_UPLOAD_GIB:-10}
+idle=${BENCH_IDLE:-10000}
+qps=${BENCH_QPS:-1000}
+albsim=${ALBSIM:-build/albsim}
+
+missing=()
+for tool in wrk haproxy curl python3; do command -v $tool >/dev/null || missing+=($tool); done
+if ((${#missing[@]})); then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+[ -x "$albsim" ] || scripts/setup.sh build
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+wait_port() {  # bounded wait for a listening port
+  for _ in $(seq 1 200); do
+    (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "port $1 did not open" >&2; return 1
+}
+
+run_wrk() {  # name port path -> "name req/s p99"
+  local out
+  out=$(wrk -t1 -c50 -d"${dur}s" --latency "http://127.0.0.1:$2$3")
+  local rps p99
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  printf '%-28s %12s req/s   p99 %s\n' "$1" "$rps" "$p99"
+  echo "$rps" > "$tmp/rps.$1"
+}
+
+bport=$(bench/free_port.py)
+"$albsim" backend --port "$bport" --threads 1 >"$tmp/backend.log" 2>&1 & pids+=($!)
+wait_port "$bport"
+
+hport=$(bench/free_port.py)
+cat >"$tmp/haproxy.cfg" <<CFG
+global
+  nbthread 1
+  maxconn 20000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+frontend fe
+  bind 127.0.0.1:$hport
+  default_backend be
+backend be
+  server s1 127.0.0.1:$bport
+CFG
+haproxy -f "$tmp/haproxy.cfg" >"$tmp/haproxy.log" 2>&1 & pids+=($!)
+wait_port "$hport"
+
+aport=$(bench/free_port.py)
+cat >"$tmp/albsim.yaml" <<CFG
+worker_threads: 1
+access_log: $tmp/access.log
+listeners:
+  - port: $aport
+    request_timeout: 1s
+    default_server_group: main
+server_groups:
+  - name: main
+    health_check: {enabled: false}
+    servers:
+      - {address: 127.0.0.1, port: $bport}
+CFG
+"$albsim" serve --config "$tmp/albsim.yaml" >"$tmp/serve.log" 2>&1 & apid=$!; pids+=($apid)
+wait_port "$aport"
+
+echo "== 1. throughput: wrk -t1 -c50 -d${dur}s, keep-alive, GET /status/200 (small response)"
+run_wrk "direct to albsim backend" "$bport" /status/200
+run_wrk "haproxy 2.6 nbthread 1" "$hport" /status/200
+run_wrk "albsim serve 1 worker" "$aport" /status/200
+python3 - "$tmp" <<'PY'
+import sys
+t = sys.argv[1]
+a = float(open(f"{t}/rps.albsim serve 1 worker").read())
+h = float(open(f"{t}/rps.haproxy 2.6 nbthread 1").read())
+print(f"albsim / haproxy = {a/h:.2f}")
+PY
+echo "access-log records written by albsim: $(wc -l <"$tmp/access.log")"
+
+echo "== 2. streamed upload of ${upload_gib} GiB through albsim to a discarding backend"
+python3 bench/upload_rss.py 127.0.0.1 "$aport" $((upload_gib * 1024 * 1024 * 1024)) "$apid"
+
+echo "== 3. ${idle} idle keep-alive connections to albsim"
+python3 bench/idle_connections.py 127.0.0.1 "$aport" "$idle" "$apid"
+
+echo "== 4. QPS limit ${qps}/s over 10 s"
+qport=$(bench/free_port.py)
+cat >"$tmp/qps.yaml" <<CFG
+worker_threads: 1
+access_log: $tmp/qps.log
+listeners:
+  - port: $qport
+    qps: {qps: $qps}
+    default_server_group: main
+server_groups:
+  - name: main
+    health_check: {enabled: false}
+    servers:
+      - {address: 127.0.0.1, port: $bport}
+CFG
+"$albsim" serve --config "$tmp/qps.yaml" >"$tmp/qps-serve.log" 2>&1 & pids+=($!)
+wait_port "$qport"
+wrk -t1 -c20 -d10s "http://127.0.0.1:$qport/status/200" >/dev/null
+python3 - "$tmp/qps.log" "$qps" <<'PY'
+import json, sys
+from datetime import datetime
+recs = [json.loads(l) for l in open(sys.argv[1])]
+ok = [r for r in recs if r["status"] == 200]
+limited = sum(1 for r in recs if r["status"] == 503)
+t = sorted(datetime.fromisoformat(r["time"]).timestamp() for r in recs)
+span = t[-1] - t[0]
+expected = int(sys.argv[2]) * span
+print(f"requests {len(recs)}, admitted {len(ok)}, throttled {limited}, over {span:.2f} s: "
+      f"expected {expected:.0f}, error {100*(len(ok)-expected)/expected:+.2f} %")
+PY
+
+echo "== 5. request timeout 1 s against a backend that answers after 3 s (5 runs)"
+for _ in 1 2 3 4 5; do
+  curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$aport/delay/3"
+done | awk '{d=$2-1.0; printf "status %s after %.3f s (off by %+.0f ms)\n", $1, $2, d*1000}'
