@@ -85,7 +85,8 @@ std::string trace_hash(std::string_view s) {
   return buf;
 }
 
-class client_session : public std::enable_shared_from_this<client_session> {
+class client_session final : public std::enable_shared_from_this<client_session>,
+                             public session_control {
  public:
   client_session(proxy_runtime& rt, worker& w, listener_endpoint ep, tcp::socket s)
       : rt_(rt),
@@ -113,6 +114,25 @@ class client_session : public std::enable_shared_from_this<client_session> {
       tr_ = make_plain_transport(std::move(s));
     }
     link_impaired_ = lc_.client_link.extra_rtt.count() > 0 || lc_.client_link.loss > 0;
+    w_.sessions.insert(this);
+    ++rt_.live_sessions;
+  }
+
+  ~client_session() override {
+    w_.sessions.erase(this);
+    --rt_.live_sessions;
+  }
+
+  void drain() override {
+    draining_ = true;
+    if (idle_) cancel_io();
+  }
+
+  void abort() override {
+    draining_ = true;
+    aborted_ = true;
+    timed_out_ = true;
+    cancel_io();
   }
 
   asio::awaitable<void> run() {
@@ -284,16 +304,20 @@ class client_session : public std::enable_shared_from_this<client_session> {
     arm(start + lc_.request_timeout);
     request_head head(head_limits_());
     // Read what the client sends until its head ends (bounded), to log method and target.
+    std::uint64_t consumed = 0;
     for (;;) {
       error_code ec;
       std::string_view data(static_cast<const char*>(cbuf_.data().data()), cbuf_.size());
       std::size_t n = head.feed(data, ec);
-      if (n > 0) cbuf_.consume(n);
+      cbuf_.consume(n);
+      consumed += n;
       if (ec || head.header_done()) break;
       auto [rec, got] = co_await client_read();
       if (rec) break;
     }
     fill_request_fields(r, head);
+    r.request_length = consumed + cbuf_.size();
+    r.read_request_time = ms_between(start, clock::now());
     event_context c;
     apply(r, rt_.outcomes.client(client_event::plain_http_on_https, c));
     static constexpr std::string_view body =
@@ -340,6 +364,7 @@ class client_session : public std::enable_shared_from_this<client_session> {
   }
 
   void emit(access_log_record& r, clock::time_point start) {
+    if (aborted_) r.sim_detail += "; interrupted because the balancer was stopping";
     r.request_time = seconds_between(start, clock::now());
     r.tcpinfo_rtt = tcpinfo_rtt();
     if (tr_) {
@@ -393,17 +418,22 @@ class client_session : public std::enable_shared_from_this<client_session> {
     //    connection holds no read memory.
     if (cbuf_.size() == 0) {
       cbuf_.shrink_to_fit();
+      if (draining_) co_return false;
       arm(clock::now() + lc_.idle_timeout);
       if (lc_.protocol == listener_protocol::http) {
+        idle_ = true;
         auto [ec] = co_await tr_->socket().async_wait(tcp::socket::wait_read, nothrow);
-        if (ec || timed_out_) co_return false;
+        idle_ = false;
+        if (ec || timed_out_ || draining_) co_return false;
         if (peer_gone() ) {
           char c;
           if (::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT) <= 0) co_return false;
         }
       } else {
+        idle_ = true;
         auto [ec, n] = co_await client_read();
-        if (ec && n == 0) co_return false;
+        idle_ = false;
+        if ((ec && n == 0) || draining_) co_return false;
       }
     }
     const auto start = clock::now();
@@ -866,7 +896,7 @@ class client_session : public std::enable_shared_from_this<client_session> {
       ubuf_.clear();
     }
     emit(r, start);
-    co_return upstream_ok && !close_client;
+    co_return upstream_ok && !close_client && !draining_;
   }
 
   proxy_runtime& rt_;
@@ -895,6 +925,9 @@ class client_session : public std::enable_shared_from_this<client_session> {
   bool client_gone_ = false;
   bool finished_ = false;
   bool link_impaired_ = false;
+  bool idle_ = false;      // waiting between requests
+  bool draining_ = false;  // the proxy is stopping: no further requests on this connection
+  bool aborted_ = false;   // the proxy stopped before this request finished
   std::chrono::nanoseconds throttled_{0};
   std::uint64_t body_sent_total_ = 0;
 };

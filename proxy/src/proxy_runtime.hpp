@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "albsim/proxy/access_log.hpp"
@@ -53,8 +54,19 @@ struct proxy_runtime {
   std::vector<std::unique_ptr<boost::asio::ssl::context>> tls;  // per listener (null for HTTP)
 
   std::atomic<std::uint64_t> connections{0}, requests{0}, records{0};
+  std::atomic<std::int64_t> live_sessions{0};
 
   server_group* group(const std::string& name) const;
+};
+
+// What the worker can ask of a live connection when the proxy stops.
+class session_control {
+ public:
+  virtual ~session_control() = default;
+  // Finish the request in progress (if any), then close; an idle connection closes now.
+  virtual void drain() = 0;
+  // Give up on the request in progress now (it is logged as interrupted), then close.
+  virtual void abort() = 0;
 };
 
 struct worker {
@@ -62,6 +74,7 @@ struct worker {
       : ioc(1), pool(rt.config.limits.upstream_pool_size) {}
   boost::asio::io_context ioc;
   upstream_pool pool;
+  std::unordered_set<session_control*> sessions;  // touched only on this worker's thread
 };
 
 // What an accepted connection came in on.

@@ -60,9 +60,30 @@ class proxy_server_impl final : public proxy_server {
     return {rt_.connections.load(), rt_.requests.load(), rt_.records.load()};
   }
 
+  // Stops gracefully: no new connections; idle ones close; requests in progress get up to
+  // k_shutdown_grace to finish, then are interrupted (and still logged); then the threads end.
   void stop() override {
     if (stopped_) return;
     stopped_ = true;
+    for (auto& slot : acceptors_) {
+      asio::post(slot.owner->ioc, [a = slot.acceptor.get()] {
+        error_code ec;
+        a->close(ec);
+      });
+    }
+    for (auto& w : workers_) {
+      asio::post(w->ioc, [wp = w.get()] {
+        for (auto* s : std::vector<session_control*>(wp->sessions.begin(), wp->sessions.end())) s->drain();
+      });
+    }
+    if (!wait_for_sessions(k_shutdown_grace)) {
+      for (auto& w : workers_) {
+        asio::post(w->ioc, [wp = w.get()] {
+          for (auto* s : std::vector<session_control*>(wp->sessions.begin(), wp->sessions.end())) s->abort();
+        });
+      }
+      wait_for_sessions(std::chrono::seconds(2));
+    }
     for (auto& c : checkers_) c->stop();
     for (auto& w : workers_) w->ioc.stop();
     for (auto& t : threads_) t.join();
@@ -75,6 +96,17 @@ class proxy_server_impl final : public proxy_server {
   }
 
  private:
+  static constexpr std::chrono::seconds k_shutdown_grace{5};
+
+  bool wait_for_sessions(std::chrono::milliseconds bound) {
+    auto deadline = std::chrono::steady_clock::now() + bound;
+    while (rt_.live_sessions.load() > 0) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // polling a bounded wait
+    }
+    return true;
+  }
+
   struct acceptor_slot {
     std::unique_ptr<tcp::acceptor> acceptor;
     listener_endpoint endpoint;
