@@ -1,13 +1,62 @@
-// albsim backend (placeholder registered by the foundation; its owner replaces this file).
+// albsim backend: runs one scriptable faulty backend until SIGINT/SIGTERM (docs/backend.md).
 #include <CLI/CLI.hpp>
 
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "albsim/backend/backend_server.hpp"
 #include "commands.hpp"
 
 namespace albsim::app {
+namespace {
+
+struct backend_cli {
+  std::string script;
+  std::string bind;
+  std::optional<std::uint16_t> port;
+  std::string mode;
+  std::optional<int> threads;
+};
+
+void run_backend(const backend_cli& cli) {
+  backend::backend_options options;
+  if (!cli.script.empty()) options = backend::load_backend_script(cli.script);
+  if (!cli.bind.empty()) options.bind_address = cli.bind;
+  if (cli.port) options.port = *cli.port;
+  if (!cli.mode.empty()) options.mode = *backend::parse_transport_mode(cli.mode);
+  if (cli.threads) options.threads = *cli.threads;
+
+  // Block the stop signals before any thread starts, so only sigwait() below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto server = backend::backend_server::start(options);
+  std::cout << "albsim backend " << options.name << " (" << backend::to_string(options.mode)
+            << ") listening on " << server->address() << ":" << server->port() << std::endl;
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  server->stop();
+}
+
+}  // namespace
 
 void add_backend_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("backend", "(not built yet)");
-  cmd->callback([] { throw CLI::RuntimeError("albsim backend: not built yet", 1); });
+  auto cli = std::make_shared<backend_cli>();
+  auto* cmd = app.add_subcommand("backend", "run a scriptable faulty backend (docs/backend.md)");
+  cmd->add_option("--script", cli->script, "backend script (YAML)")->check(CLI::ExistingFile);
+  cmd->add_option("--bind", cli->bind, "address to bind (default 127.0.0.1)");
+  cmd->add_option("--port", cli->port, "port to bind (default 0: the kernel picks)");
+  cmd->add_option("--mode", cli->mode, "transport mode")
+      ->check(CLI::IsMember({"normal", "refuse", "queue-full-silent", "queue-full-reset"}));
+  cmd->add_option("--threads", cli->threads, "io_context threads (default 1)")
+      ->check(CLI::Range(1, 64));
+  cmd->callback([cli] { run_backend(*cli); });
 }
 
 }  // namespace albsim::app

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "albsim/backend/backend_options.hpp"
 
@@ -15,8 +17,11 @@ struct backend_counters {
   std::uint64_t connections = 0;
   std::uint64_t requests = 0;
   std::uint64_t resets = 0;
-  std::uint64_t overflows = 0;      // accept-queue overflows (like netstat -s "listen queue")
+  std::uint64_t overflows = 0;  // accept-queue overflows (like netstat -s "listen queue")
   std::uint64_t health_checks = 0;
+  std::uint64_t bad_requests = 0;  // answered 400
+  std::uint64_t overrides = 0;     // requests steered by the X-Albsim-Backend header
+  std::vector<std::pair<std::string, std::uint64_t>> rule_hits;  // per script rule, in order
 };
 
 class backend_server {

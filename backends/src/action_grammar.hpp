@@ -1,0 +1,23 @@
+// The action vocabulary shared by scripts and the X-Albsim-Backend override header: the words
+// naming an action kind, the drip forms, and the override header's grammar (docs/backend.md).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "albsim/backend/backend_options.hpp"
+
+namespace albsim::backend {
+
+// "respond", "close", "reset", "malformed-status", ... ; nullopt for an unknown word.
+std::optional<action_kind> parse_action_kind(std::string_view word);
+
+// A drip of `bytes_per_s`: chunks every 100 ms (or single bytes when the rate is below 10/s).
+drip_options drip_from_rate(std::uint64_t bytes_per_s);
+
+// Parses an X-Albsim-Backend value into `out`; returns an error message, empty when valid.
+std::string parse_override(std::string_view text, backend_action& out);
+
+}  // namespace albsim::backend
