@@ -340,6 +340,13 @@ void validate(proxy_config& config, const yaml_cursor& root, bool groups_replace
               "embedded backend '" + config.embedded_backends[i].name + "' is defined twice");
     }
   }
+  const limits_config& lim = config.limits;
+  if (lim.max_header_block < std::max(lim.max_header_line, lim.max_uri)) {
+    fail_at(root, "limits.max_header_block",
+            "must be at least max_header_line and max_uri (" +
+                std::to_string(std::max(lim.max_header_line, lim.max_uri)) +
+                " bytes), or those limits could never apply");
+  }
   if (config.listeners.empty()) fail_at(root, "listeners", "needs at least one listener");
   std::set<std::string> names;
   std::map<std::uint16_t, std::string> ports;
