@@ -263,6 +263,87 @@ TEST(ProxyUpstream, ClientLeavingBeforeTheAnswerIs499) {
   EXPECT_NEAR(num(rec, "request_time"), 0.3, 0.1);
 }
 
+TEST(ProxyUpstream, BackendFaultsMapToTheirCauses) {
+  proxy_harness h(base_proxy_config());
+  struct row {
+    const char* action;
+    int status;
+    const char* cause;
+  } rows[] = {
+      {"reset", 500, "500-backend-reset"},
+      {"close", 502, "502-backend-closed-no-response"},
+      {"malformed-status", 502, "502-invalid-response"},
+      {"malformed-header", 502, "502-invalid-response"},
+      {"partial-header", 502, "502-backend-incomplete"},
+  };
+  for (const auto& r : rows) {
+    auto resp = h.get("/", std::string("X-Albsim-Backend: ") + r.action);
+    ASSERT_TRUE(resp) << r.action;
+    EXPECT_EQ(resp->status, r.status) << r.action;
+  }
+  auto recs = h.records(std::size(rows));
+  ASSERT_EQ(recs.size(), std::size(rows));
+  for (std::size_t i = 0; i < std::size(rows); ++i) {
+    EXPECT_EQ(recs[i]["status"], rows[i].status) << rows[i].action;
+    EXPECT_EQ(recs[i]["sim_cause"], rows[i].cause) << rows[i].action;
+    EXPECT_EQ(recs[i]["upstream_status"], "-") << rows[i].action;
+  }
+}
+
+TEST(ProxyUpstream, ConnectThatNeverCompletesIs504AtTheConnectTimeout) {
+  backend::backend_options o;
+  o.mode = backend::transport_mode::queue_full_silent;
+  auto silent = backend::backend_server::start(o);
+  auto cfg = base_proxy_config();
+  cfg.limits.upstream_connect_timeout = 500ms;
+  cfg.server_groups[0].servers.push_back(proxy::server_config{silent->address(), silent->port(), 100, ""});
+  proxy_harness h(cfg, 0);
+  auto r = h.get("/", "", nullptr, 3s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 504);
+  auto rec = h.only_record();
+  EXPECT_EQ(rec["sim_cause"], "504-connect-timeout");
+  EXPECT_NEAR(num(rec, "upstream_connect_time"), 0.5, 0.05);
+}
+
+TEST(ProxyUpstream, OverflowResetIs502BacklogFull) {
+  backend::backend_options o;
+  o.mode = backend::transport_mode::queue_full_reset;
+  auto full = backend::backend_server::start(o);
+  auto cfg = base_proxy_config();
+  cfg.server_groups[0].servers.push_back(proxy::server_config{full->address(), full->port(), 100, ""});
+  proxy_harness h(cfg, 0);
+  auto r = h.get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 502);
+  auto rec = h.only_record();
+  EXPECT_EQ(rec["sim_cause"], "502-backlog-full");
+  EXPECT_GE(full->counters().overflows, 1u);
+}
+
+TEST(ProxyLifecycle, EveryRequestSentGetsARecordEvenAcrossStop) {
+  auto log = std::make_shared<proxy::memory_log_sink>();
+  backend::backend_options o;
+  auto b = backend::backend_server::start(o);
+  auto cfg = base_proxy_config();
+  cfg.server_groups[0].servers.push_back(proxy::server_config{b->address(), b->port(), 100, ""});
+  auto p = proxy::proxy_server::start(cfg, log);
+  const auto port = p->listeners().at(0).port;
+  // Five quick requests and one that is still with the backend when the proxy stops.
+  for (int i = 0; i < 5; ++i) {
+    auto r = simple_request("127.0.0.1", port, "GET /status/200 HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(r);
+  }
+  raw_client slow;
+  ASSERT_EQ(slow.connect("127.0.0.1", port), io_result::ok);
+  ASSERT_EQ(slow.send_all("GET /delay/0.5 HTTP/1.1\r\nHost: x\r\n\r\n"), io_result::ok);
+  ASSERT_TRUE(eventually([&] { return b->counters().requests >= 6; }));
+  p->stop();
+  std::string raw;
+  EXPECT_EQ(slow.read_response(raw, 2s), io_result::ok);  // it finished within the grace period
+  EXPECT_EQ(log->lines().size(), 6u);
+}
+
 TEST(ProxyHttps, PlainHttpOnTheHttpsPortIs400) {
   auto cfg = base_proxy_config();
   cfg.listeners[0].protocol = proxy::listener_protocol::https;

@@ -593,6 +593,14 @@ class client_session final : public std::enable_shared_from_this<client_session>
     return fault_ledger::instance().take(upstream_key_);
   }
 
+  // The connection's name in the fault ledger (proxy side ip:port > backend ip:port).
+  void remember_upstream_key(const server_config& server) {
+    error_code ec;
+    auto local = upstream_->local_endpoint(ec);
+    upstream_key_ = ec ? std::string() : fault_ledger::key(local.address().to_string(), local.port(),
+                                                           server.address, server.port);
+  }
+
   void drop_upstream() {
     error_code ec;
     if (upstream_) upstream_->close(ec);
@@ -610,6 +618,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     if (auto pooled = w_.pool.checkout(server_key)) {
       upstream_.emplace(std::move(*pooled));
       r.upstream_connect_time = 0.0;
+      remember_upstream_key(server);
     } else {
       upstream_.emplace(w_.ioc);
       error_code ec;
@@ -618,28 +627,27 @@ class client_session final : public std::enable_shared_from_this<client_session>
       arm(std::min(connect_start + limits_.upstream_connect_timeout, start + lc_.request_timeout));
       if (!ec) std::tie(ec) = co_await upstream_->async_connect(ep, nothrow);
       r.upstream_connect_time = seconds_between(connect_start, clock::now());
+      remember_upstream_key(server);
       if (ec || timed_out_) {
         r.request_length = consumed + cbuf_.size();
         r.read_request_time = ms_between(start, clock::now());
         event_context c = context();
         c.timeout = limits_.upstream_connect_timeout;
+        // A reset during the handshake means the backend took the connection and threw it
+        // away at once (an overflowing accept queue does this): the request was never delivered.
         exchange_event e = timed_out_ ? exchange_event::connect_timeout
                            : ec == asio::error::connection_refused ? exchange_event::connect_refused
+                           : ec == asio::error::connection_reset   ? exchange_event::send_failed
                                                                    : exchange_event::connect_error;
-        if (e == exchange_event::connect_error) c.extra = ec.message();
+        if (e != exchange_event::connect_refused && e != exchange_event::connect_timeout) {
+          c.extra = ec.message();
+          c.backend_note = backend_note();
+        }
         drop_upstream();
         co_await own_reply(r, start, rt_.outcomes.upstream(e, c), "", true);
         co_return false;
       }
       upstream_->set_option(tcp::no_delay(true), ec);
-    }
-    {
-      error_code ec;
-      auto local = upstream_->local_endpoint(ec);
-      if (!ec) {
-        upstream_key_ = fault_ledger::key(local.address().to_string(), local.port(),
-                                          server.address, server.port);
-      }
     }
     arm(start + lc_.request_timeout);
 

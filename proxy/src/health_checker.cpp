@@ -137,6 +137,7 @@ struct health_checker::state : std::enable_shared_from_this<state> {
 health_checker::health_checker(asio::any_io_executor executor, server_group& group,
                                const health_check_config& config)
     : state_(std::make_shared<state>(std::move(executor), group, config)) {
+  if (!config.enabled) return;  // every server stays healthy
   for (std::size_t i = 0; i < group.size(); ++i) {
     const server_config& s = group.server(static_cast<int>(i));
     if (s.weight == 0) continue;  // weight 0: no traffic, so no checks [S]

@@ -78,6 +78,7 @@ decision outcome_table::upstream(exchange_event e, const event_context& c) const
   // comes from an accept-queue overflow or a blackholed link is a transport failure (502), not
   // a backend that read the request and aborted (500).
   if (c.backend_note && (e == exchange_event::reset_before_response ||
+                         e == exchange_event::connect_error ||
                          e == exchange_event::send_failed ||
                          e == exchange_event::partial_response_header ||
                          e == exchange_event::closed_before_response)) {
