@@ -223,6 +223,21 @@ TEST_F(health_checker_test, weight_zero_servers_are_not_checked) {
   EXPECT_EQ(ignored.connections, 0);
 }
 
+TEST_F(health_checker_test, a_disabled_check_sends_nothing) {
+  status_server& checked = add_server();
+  status_server& disabled = add_server();
+  auto config = group_for({{disabled.port(), 100}}, health_check_protocol::http);
+  config.health_check.enabled = false;
+  server_group group(config);
+  health_checker idle(ioc_.get_executor(), group, config.health_check);
+  idle.start();
+  // A second, enabled checker on the same io thread shows that time has passed.
+  start_checking(group_for({{checked.port(), 100}}, health_check_protocol::http));
+  ASSERT_TRUE(eventually([&] { return checked.requests >= 5; }));
+  EXPECT_EQ(disabled.connections, 0);
+  idle.stop();
+}
+
 // After stop() returns nothing more reaches the group, even with the io thread still running:
 // the group is destroyed right away, and no new check starts afterwards.
 TEST_F(health_checker_test, stop_is_prompt_and_safe_while_the_io_thread_runs) {
