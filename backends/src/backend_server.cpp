@@ -6,6 +6,8 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <cerrno>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -43,10 +45,10 @@ bool connect_within(tcp::socket& s, const tcp::endpoint& to, std::chrono::millis
   error_code ec;
   s.open(to.protocol(), ec);
   if (ec) return false;
-  s.non_blocking(true, ec);
-  s.connect(to, ec);
-  if (!ec) return true;
-  if (ec != asio::error::in_progress && ec != asio::error::would_block) return false;
+  s.native_non_blocking(true, ec);
+  // Asio's connect() waits for completion whatever the mode; ::connect() does not.
+  if (::connect(s.native_handle(), to.data(), static_cast<socklen_t>(to.size())) == 0) return true;
+  if (errno != EINPROGRESS) return false;
   pollfd p{s.native_handle(), POLLOUT, 0};
   if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return false;
   int err = 0;
