@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "albsim/backend/backend_server.hpp"
+#include "albsim/config_error.hpp"
 #include "albsim/proxy/proxy_server.hpp"
 #include "commands.hpp"
 
