@@ -2,6 +2,9 @@
 // real backends, asserting what the client saw and the access-log record.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "proxy_fixture.hpp"
 
 namespace albsim::test {
@@ -355,6 +358,117 @@ TEST(ProxyHttps, PlainHttpOnTheHttpsPortIs400) {
   EXPECT_EQ(rec["sim_cause"], "400-http-to-https");
   EXPECT_EQ(rec["scheme"], "HTTPS");
   EXPECT_EQ(rec["request_uri"], "/x");
+}
+
+TEST(ProxyHttps, ServesRequestsOverTlsAndLogsTheSession) {
+  auto cfg = base_proxy_config();
+  cfg.listeners[0].protocol = proxy::listener_protocol::https;
+  cfg.listeners[0].forwarded.x_forwarded_proto = true;
+  proxy_harness h(cfg);
+  std::string protocol;
+  auto r = tls_request(h.address(), h.port(), "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                       &protocol);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("X-Forwarded-Proto\",\"https"), std::string::npos) << r->body;
+  auto rec = h.only_record();
+  EXPECT_EQ(rec["scheme"], "HTTPS");
+  EXPECT_EQ(rec["ssl_protocol"], protocol);
+  EXPECT_NE(rec["ssl_cipher"], "-");
+}
+
+TEST(ProxyClientLink, ExtraRttShowsInTcpinfoRttAndSlowsTheExchange) {
+  auto cfg = base_proxy_config();
+  cfg.listeners[0].client_link.extra_rtt = 200ms;
+  proxy_harness h(cfg);
+  auto start = std::chrono::steady_clock::now();
+  auto r = h.get("/status/200");
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_GE(took, 200ms);  // half an RTT on the way in, half on the way out
+  auto rec = h.only_record();
+  EXPECT_GE(num(rec, "tcpinfo_rtt"), 200000);
+}
+
+TEST(ProxyClientLink, SlowLinkMakesTheRequestLateAnd408SaysWhy) {
+  auto cfg = base_proxy_config();
+  cfg.listeners[0].request_timeout = 1s;
+  cfg.listeners[0].client_link.extra_rtt = 300ms;
+  cfg.listeners[0].client_link.bandwidth_bytes_per_s = 4000;
+  proxy_harness h(cfg);
+  raw_client c;
+  ASSERT_EQ(c.connect(h.address(), h.port()), io_result::ok);
+  // The whole request is sent at once; the simulated link lets it in too slowly to finish
+  // within the request timeout.
+  const std::string body(64 * 1024, 'x');
+  ASSERT_EQ(c.send_all("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n" + body),
+            io_result::ok);
+  std::string raw;
+  EXPECT_EQ(c.read_until_close(raw, 3s), io_result::eof);
+  auto resp = parse_response(raw);
+  ASSERT_TRUE(resp);
+  EXPECT_EQ(resp->status, 408);
+  auto rec = h.only_record();
+  EXPECT_EQ(rec["sim_cause"], "408-client-slow-link");
+  EXPECT_GE(num(rec, "tcpinfo_rtt"), 300000);
+}
+
+TEST(ProxyVips, OneVipShareIsExhaustedWhileSpreadingPasses) {
+  auto cfg = base_proxy_config();
+  cfg.instance.vips = {"127.0.0.2", "127.0.0.3"};
+  cfg.instance.qps = proxy::qps_limit{10, 2};  // 5/s per VIP, burst 1 each
+  proxy_harness h(cfg);
+  auto listeners = h.server().listeners();
+  ASSERT_EQ(listeners.size(), 2u);
+  auto send = [&](const std::string& vip, std::uint16_t port) {
+    return simple_request(vip, port, "GET /status/200 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  };
+  // Pinned: three at once on one VIP; the second and third find its share used up.
+  int pinned_limited = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto r = send(listeners[0].address, listeners[0].port);
+    ASSERT_TRUE(r);
+    pinned_limited += r->status == 503;
+  }
+  EXPECT_GE(pinned_limited, 1);
+  auto recs = h.records(3);
+  bool single_vip = false;
+  for (auto& rec : recs) {
+    if (rec["status"] == 503) {
+      EXPECT_EQ(rec["sim_cause"], "503-single-vip");
+      EXPECT_EQ(rec["vip_addr"], listeners[0].address);
+      single_vip = true;
+    }
+  }
+  EXPECT_TRUE(single_vip);
+  // The other VIP still has its share.
+  auto other = send(listeners[1].address, listeners[1].port);
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 200);
+}
+
+TEST(ProxyWorkers, TwoWorkersServeConcurrentClients) {
+  auto cfg = base_proxy_config();
+  cfg.worker_threads = 2;
+  proxy_harness h(cfg, 2);
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        auto r = h.get("/status/200");
+        if (r && r->status == 200) ++ok;
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(ok.load(), 100);
+  EXPECT_EQ(h.records(100).size(), 100u);
+  // Weighted round robin spread the requests over both backends.
+  EXPECT_GT(h.backend(0).counters().requests, 30u);
+  EXPECT_GT(h.backend(1).counters().requests, 30u);
 }
 
 }  // namespace

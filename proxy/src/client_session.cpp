@@ -714,7 +714,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       }
       if (head.done()) break;
       auto [rec, got] = co_await client_read();
-      if (rec && got == 0) {
+      if (rec) {
         drop_upstream();
         r.request_length = consumed + body_bytes + cbuf_.size();
         r.read_request_time = ms_between(start, clock::now());

@@ -75,3 +75,13 @@ bool eventually(const std::function<bool()>& predicate,
                 std::chrono::milliseconds timeout = 5000ms);
 
 }  // namespace albsim::test
+
+namespace albsim::test {
+// One HTTPS request over a fresh TLS connection (no certificate verification: the proxy's
+// default certificate is self-signed). nullopt when no complete response arrived. `protocol`
+// receives the negotiated TLS version.
+std::optional<http_response> tls_request(const std::string& address, std::uint16_t port,
+                                         const std::string& request,
+                                         std::string* protocol = nullptr,
+                                         std::chrono::milliseconds timeout = 5000ms);
+}  // namespace albsim::test
