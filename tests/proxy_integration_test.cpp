@@ -324,6 +324,32 @@ TEST(ProxyUpstream, OverflowResetIs502BacklogFull) {
   EXPECT_GE(full->counters().overflows, 1u);
 }
 
+TEST(ProxyUpstream, MtuBlackholeLetsSmallRequestsThroughAndBreaksLargeOnesAs502) {
+  backend::backend_options o;
+  o.link.mtu_blackhole_bytes = 4096;
+  o.link.blackhole_reset_after = 300ms;
+  o.blackhole = backend::blackhole_direction::request;
+  auto b = backend::backend_server::start(o);
+  auto cfg = base_proxy_config();
+  cfg.server_groups[0].servers.push_back(proxy::server_config{b->address(), b->port(), 100, ""});
+  proxy_harness h(cfg, 0);
+  auto small = h.get("/status/200");
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->status, 200);
+  const std::string body(256 * 1024, 'x');
+  auto large = simple_request(h.address(), h.port(),
+                              "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                  std::to_string(body.size()) + "\r\n\r\n" + body,
+                              nullptr, 3s);
+  ASSERT_TRUE(large);
+  EXPECT_EQ(large->status, 502);
+  auto recs = h.records(2);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0]["sim_cause"], "ok");
+  EXPECT_EQ(recs[1]["sim_cause"], "502-mtu-blackhole");
+  EXPECT_EQ(recs[1]["upstream_status"], "-");
+}
+
 TEST(ProxyLifecycle, EveryRequestSentGetsARecordEvenAcrossStop) {
   auto log = std::make_shared<proxy::memory_log_sink>();
   backend::backend_options o;

@@ -1,3 +1,4 @@
+#include "albsim/fault_ledger.hpp"
 #include "backend_session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -495,6 +496,20 @@ asio::awaitable<void> session::hold_without_reading(std::optional<nanoseconds> b
 
 asio::awaitable<void> session::blackhole_then_reset() {
   co_await pause(ctx_.options.link.blackhole_reset_after);
+  // The proxy sees only a stalled transfer and then a RST; name the cause for an in-process
+  // proxy (see fault_ledger.hpp).
+  error_code ec;
+  auto peer = socket_.remote_endpoint(ec);
+  auto local = socket_.local_endpoint(ec);
+  if (!ec) {
+    fault_ledger::instance().note(
+        fault_ledger::key(peer.address().to_string(), peer.port(), local.address().to_string(),
+                          local.port()),
+        {"502-mtu-blackhole",
+         "bytes beyond " + std::to_string(ctx_.options.link.mtu_blackhole_bytes) +
+             " in one exchange vanished on the backend link (a path-MTU blackhole); small "
+             "requests and health checks pass, large ones never arrive, and the link reset"});
+  }
   reset_now();
 }
 
