@@ -262,5 +262,14 @@ TEST(AccessLogRecord, RendersTheBalancersFieldsWithDashesForAbsentValues) {
   EXPECT_EQ(j["sim_cause"], "504-connect-timeout");
 }
 
+TEST(AccessLogRecord, AnyBytesTheClientSentStayValidJson) {
+  access_log_record r;
+  r.request_uri = std::string("/x\x01y\\z\"\t") + "\xff";
+  r.http_user_agent = "plain";
+  auto j = nlohmann::json::parse(r.render());
+  EXPECT_EQ(j["request_uri"], "/x\u0001y\\z\"\t\u00ff");
+  EXPECT_EQ(j["http_user_agent"], "plain");
+}
+
 }  // namespace
 }  // namespace albsim::proxy

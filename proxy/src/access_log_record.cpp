@@ -1,36 +1,54 @@
 #include "access_log_record.hpp"
 
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 
 namespace albsim::proxy {
 namespace {
 
+// Appends `s` as a JSON string; runs of plain characters are copied at once (this is on the
+// request path, so no per-character push_back).
 void append_escaped(std::string& out, std::string_view s) {
   out += '"';
   if (s.empty()) {
     out += '-';
   } else {
-    for (unsigned char c : s) {
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') continue;
+      out.append(s.data() + run, i - run);
+      run = i + 1;
       switch (c) {
         case '"': out += "\\\""; break;
         case '\\': out += "\\\\"; break;
         case '\n': out += "\\n"; break;
         case '\r': out += "\\r"; break;
         case '\t': out += "\\t"; break;
-        default:
-          if (c < 0x20 || c >= 0x7f) {
-            // Keep the line valid JSON whatever bytes the client sent.
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-          } else {
-            out += static_cast<char>(c);
-          }
+        default: {
+          // Keep the line valid JSON whatever bytes the client sent.
+          static constexpr char hex[] = "0123456789abcdef";
+          char buf[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+          out.append(buf, 6);
+        }
       }
     }
+    out.append(s.data() + run, s.size() - run);
   }
   out += '"';
+}
+
+void append_number(std::string& out, std::uint64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+void append_fixed(std::string& out, double v, int precision) {
+  char buf[40];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, precision);
+  out.append(buf, r.ptr);
 }
 
 class writer {
@@ -42,17 +60,15 @@ class writer {
   }
   void num(std::string_view key, std::uint64_t v) {
     key_(key);
-    out_ += std::to_string(v);
+    append_number(out_, v);
   }
-  void seconds(std::string_view key, std::optional<double> v, const char* fmt = "%.3f") {
+  void seconds(std::string_view key, std::optional<double> v, int precision = 3) {
     key_(key);
     if (!v) {
       out_ += "\"-\"";
       return;
     }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, fmt, *v);
-    out_ += buf;
+    append_fixed(out_, *v, precision);
   }
   void end() { out_ += '}'; }
 
@@ -68,16 +84,26 @@ class writer {
   bool first_ = true;
 };
 
+// "2026-11-25T09:00:05.004+00:00"; the part up to the second is formatted once per second
+// per thread.
 std::string iso_time(std::chrono::system_clock::time_point t) {
+  thread_local std::time_t cached_second = -1;
+  thread_local char cached[24];
   auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
   std::time_t tt = std::chrono::system_clock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+00:00", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
+  if (tt != cached_second) {
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    std::snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_second = tt;
+  }
+  std::string out(cached);
+  char frac[12] = {'.', static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
+                   static_cast<char>('0' + ms % 10), '+', '0', '0', ':', '0', '0'};
+  out.append(frac, 10);
+  return out;
 }
 
 }  // namespace
@@ -108,8 +134,8 @@ std::string access_log_record::render() const {
   w.str("upstream_status", upstream_status);
   w.str("upstream_addr", upstream_addr);
   w.seconds("request_time", request_time);
-  w.seconds("read_request_time", read_request_time, "%.0f");
-  w.seconds("write_response_time", write_response_time, "%.0f");
+  w.seconds("read_request_time", read_request_time, 0);
+  w.seconds("write_response_time", write_response_time, 0);
   w.seconds("upstream_connect_time", upstream_connect_time);
   w.seconds("upstream_response_time", upstream_response_time);
   w.num("body_bytes_sent", body_bytes_sent);
