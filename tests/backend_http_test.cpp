@@ -49,6 +49,20 @@ TEST_F(backend_http_test, root_and_health_answer_200) {
   EXPECT_EQ(server_->counters().health_checks, 1u);
 }
 
+TEST_F(backend_http_test, head_gets_the_length_but_no_body) {
+  raw_client c;
+  ASSERT_EQ(c.connect(server_->address(), server_->port()), io_result::ok);
+  ASSERT_EQ(c.send_all("HEAD /bytes/5000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            io_result::ok);
+  std::string raw;
+  EXPECT_EQ(c.read_until_close(raw, 3000ms), io_result::eof);
+  auto r = test::parse_response(raw);
+  ASSERT_TRUE(r) << raw;
+  EXPECT_EQ(r->header("Content-Length"), "5000");
+  EXPECT_EQ(r->header("Connection"), "close");
+  EXPECT_TRUE(r->body.empty());
+}
+
 TEST_F(backend_http_test, bytes_route_streams_n_bytes) {
   auto r = get("GET /bytes/100000 HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_TRUE(r);

@@ -26,6 +26,7 @@
 
 #include "backend_report.hpp"
 #include "backend_session.hpp"
+#include "kernel_listen_overflows.hpp"
 #include "server_context.hpp"
 
 namespace albsim::backend {
@@ -71,7 +72,16 @@ class running_backend final : public backend_server {
 
   std::string address() const override { return options_.bind_address; }
   std::uint16_t port() const override { return port_; }
-  backend_counters counters() const override { return context_.snapshot(); }
+  backend_counters counters() const override {
+    backend_counters c = context_.snapshot();
+    if (kernel_overflows_at_start_) {
+      // queue-full-silent: the kernel drops the SYNs itself; report its count since we started.
+      auto now = read_listen_overflows();
+      if (now && *now >= *kernel_overflows_at_start_)
+        c.overflows += *now - *kernel_overflows_at_start_;
+    }
+    return c;
+  }
 
   void stop() override {
     std::lock_guard lock(stop_mutex_);
@@ -84,7 +94,7 @@ class running_backend final : public backend_server {
     work_.reset();
     ioc_.reset();  // destroys the sessions still open, closing their sockets
     if (options_.log_on_stop) {
-      std::cerr << render_summary_line(options_.name, context_.snapshot()) << "\n";
+      std::cerr << render_summary_line(options_.name, counters()) << "\n";
     }
   }
 
@@ -114,6 +124,7 @@ class running_backend final : public backend_server {
       case transport_mode::queue_full_silent:
         acceptor_->listen(0);
         fill_accept_queue(tcp::endpoint(addr, port_));
+        kernel_overflows_at_start_ = read_listen_overflows();
         break;
       case transport_mode::normal:
       case transport_mode::queue_full_reset:
@@ -177,6 +188,7 @@ class running_backend final : public backend_server {
   std::vector<tcp::socket> fillers_;
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;
+  std::optional<std::uint64_t> kernel_overflows_at_start_;
   std::mutex stop_mutex_;
 };
 

@@ -1,5 +1,5 @@
-#include "albsim/fault_ledger.hpp"
 #include "backend_session.hpp"
+#include "albsim/fault_ledger.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
