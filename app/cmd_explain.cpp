@@ -46,11 +46,11 @@ void explain_cause(const cause_info& c, const std::string& dir) {
     return;
   }
   auto s = scenarios::load_scenario_file(file);
-  paragraph("  what happens: ", s.explain.balancer);
-  paragraph("  in the log:   ", s.explain.log);
-  paragraph("  check:        ", s.explain.check);
-  paragraph("  rule:         ", s.explain.rule);
-  std::cout << "  reproduce:    albsim scenarios run " << c.id << "\n\n";
+  paragraph("  at the balancer: ", s.explain.balancer);
+  paragraph("  in the log:      ", s.explain.log);
+  paragraph("  check:           ", s.explain.check);
+  paragraph("  rule:            ", s.explain.rule);
+  std::cout << "  reproduce:       albsim scenarios run " << c.id << "\n\n";
 }
 
 void explain(const explain_options& o) {
@@ -58,10 +58,18 @@ void explain(const explain_options& o) {
   std::size_t shown = 0;
   for (const auto& c : cause_catalogue()) {
     if (status ? std::to_string(c.status) == o.which : c.id == o.which) {
-      if (status && shown == 0) {
-        std::cout << "Status " << o.which << ": first compare `status` with `upstream_status` in "
-                  << "the access log. Equal means the backend produced it; \"-\" means the "
-                  << "balancer decided it itself.\n\n";
+      if (status && shown == 0 && c.status == 499) {
+        paragraph("Status 499: ",
+                  "written only to the access log; the client closed the "
+                  "connection before the answer, so it never saw a status. request_time, "
+                  "tcpinfo_rtt and upstream_response_time tell the causes apart.");
+        std::cout << "\n";
+      } else if (status && shown == 0) {
+        paragraph("Status " + o.which + ": ",
+                  "first compare `status` with `upstream_status` "
+                  "in the access log. Equal means the backend produced it and the balancer "
+                  "relayed it; \"-\" means the balancer decided it itself.");
+        std::cout << "\n";
       }
       explain_cause(c, o.dir);
       ++shown;
