@@ -25,6 +25,8 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# ccache: the same sources in another clone (CI) still hit the cache.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DALBSIM_SANITIZE="${ALBSIM_SANITIZE:-OFF}" >/dev/null
 cmake --build "$build_dir" -j2
