@@ -293,6 +293,17 @@ TEST(ProxyUpstream, BackendFaultsMapToTheirCauses) {
   }
 }
 
+TEST(ProxyUpstream, ABackendStatus444Is502WithUpstreamStatus444) {
+  proxy_harness h(base_proxy_config());
+  auto r = h.get("/status/444");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 502);
+  auto rec = h.only_record();
+  EXPECT_EQ(rec["status"], 502);
+  EXPECT_EQ(rec["upstream_status"], "444");
+  EXPECT_EQ(rec["sim_cause"], "502-backend-closed-no-response");
+}
+
 TEST(ProxyUpstream, ConnectThatNeverCompletesIs504AtTheConnectTimeout) {
   backend::backend_options o;
   o.mode = backend::transport_mode::queue_full_silent;

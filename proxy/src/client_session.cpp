@@ -818,6 +818,14 @@ class client_session final : public std::enable_shared_from_this<client_session>
     }
     rt_.latency.observe(server_key, clock::now() - request_done);
 
+    if (auto d = rt_.outcomes.rewritten_status(rh->status())) {
+      drop_upstream();
+      ubuf_.clear();
+      r.upstream_response_time = seconds_between(connect_start, clock::now());
+      co_await own_reply(r, start, *d, "", true);
+      co_return false;
+    }
+
     // 6. The response to the client, streamed.
     const int status = rh->status();
     r.status = status;

@@ -95,6 +95,14 @@ decision outcome_table::upstream(exchange_event e, const event_context& c) const
   return d;
 }
 
+std::optional<decision> outcome_table::rewritten_status(int upstream_status) const {
+  if (upstream_status != 444) return std::nullopt;
+  const outcome& row = rows_.at(exchange_event::closed_before_response);
+  return decision{row.status, "444", "502-backend-closed-no-response",
+                  "the backend answered 444, nginx's code for closing without a response; the "
+                  "balancer does not pass it on and answers 502 (upstream_status keeps the 444)"};
+}
+
 decision outcome_table::client(client_event e, const event_context& c) const {
   switch (e) {
     case client_event::header_line_too_long:

@@ -67,6 +67,9 @@ class outcome_table {
   explicit outcome_table(const std::map<exchange_event, outcome>& overrides = {});
 
   decision upstream(exchange_event e, const event_context& c) const;
+  // A status line the balancer does not pass on: nginx's 444 ("closed without a response")
+  // sent as a real status reaches the client as 502, with upstream_status 444 in the log.
+  std::optional<decision> rewritten_status(int upstream_status) const;
   decision client(client_event e, const event_context& c) const;
 
  private:
