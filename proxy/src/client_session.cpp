@@ -426,10 +426,6 @@ class client_session final : public std::enable_shared_from_this<client_session>
         auto [ec] = co_await tr_->socket().async_wait(tcp::socket::wait_read, nothrow);
         idle_ = false;
         if (ec || timed_out_ || draining_) co_return false;
-        if (peer_gone() ) {
-          char c;
-          if (::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT) <= 0) co_return false;
-        }
       } else {
         idle_ = true;
         auto [ec, n] = co_await client_read();
@@ -438,7 +434,6 @@ class client_session final : public std::enable_shared_from_this<client_session>
       }
     }
     const auto start = clock::now();
-    ++rt_.requests;
     access_log_record r = new_record();
     arm(start + lc_.request_timeout);
 
@@ -470,6 +465,9 @@ class client_session final : public std::enable_shared_from_this<client_session>
         if (head.header_done()) break;
       }
       auto [rec, got] = co_await client_read();
+      if (rec && consumed == 0 && cbuf_.size() == 0 && rec != asio::error::timed_out) {
+        co_return false;  // the client closed between requests: nothing to log
+      }
       if (rec) {
         r.request_length = consumed + cbuf_.size();
         r.read_request_time = ms_between(start, clock::now());
@@ -488,6 +486,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       }
     }
     fill_request_fields(r, head);
+    ++rt_.requests;
     const bool body_pending = !head.done();
 
     // 3. Requests the balancer refuses itself.
