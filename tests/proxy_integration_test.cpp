@@ -361,6 +361,62 @@ TEST(ProxyUpstream, MtuBlackholeLetsSmallRequestsThroughAndBreaksLargeOnesAs502)
   EXPECT_EQ(recs[1]["upstream_status"], "-");
 }
 
+TEST(ProxyReliability, FaultsOnOtherConnectionsNeverDisturbAnExchangeInProgress) {
+  proxy_harness h(base_proxy_config());
+  raw_client steady;
+  ASSERT_EQ(steady.connect(h.address(), h.port()), io_result::ok);
+  auto steady_request = [&] {
+    if (steady.send_all("GET /status/200 HTTP/1.1\r\nHost: x\r\n\r\n") != io_result::ok) return 0;
+    std::string raw;
+    if (steady.read_response(raw) != io_result::ok) return 0;
+    auto p = parse_response(raw);
+    return p ? p->status : 0;
+  };
+  ASSERT_EQ(steady_request(), 200);
+  std::size_t expected_records = 1;
+  // A malformed request.
+  ASSERT_TRUE(simple_request(h.address(), h.port(), "GARBAGE\r\n\r\n"));
+  ++expected_records;
+  // An oversized header.
+  ASSERT_TRUE(simple_request(h.address(), h.port(),
+                             "GET / HTTP/1.1\r\nX-Big: " + std::string(40000, 'b') + "\r\n\r\n"));
+  ++expected_records;
+  ASSERT_EQ(steady_request(), 200);
+  ++expected_records;
+  // A client that vanishes mid-body (RST).
+  {
+    raw_client c;
+    ASSERT_EQ(c.connect(h.address(), h.port()), io_result::ok);
+    ASSERT_EQ(c.send_all("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" +
+                         std::string(5000, 'x')),
+              io_result::ok);
+    ASSERT_TRUE(eventually([&] { return h.backend().counters().requests >= 2; }));
+    c.reset();
+    ++expected_records;
+  }
+  // A backend that resets in the middle of its response body.
+  {
+    raw_client c;
+    ASSERT_EQ(c.connect(h.address(), h.port()), io_result::ok);
+    ASSERT_EQ(c.send_all("GET /bytes/1000000 HTTP/1.1\r\nHost: x\r\nX-Albsim-Backend: reset=1000\r\n\r\n"),
+              io_result::ok);
+    std::string raw;
+    auto got = c.read_until_close(raw, 3s);
+    EXPECT_TRUE(got == io_result::eof || got == io_result::reset) << to_string(got);
+    auto p = parse_response(raw);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->status, 200);
+    EXPECT_LT(p->body.size(), 1000000u);  // the client sees the body cut short
+    ++expected_records;
+  }
+  ASSERT_EQ(steady_request(), 200);
+  ++expected_records;
+  auto recs = h.records(expected_records);
+  EXPECT_EQ(recs.size(), expected_records);
+  // Exactly one record each: nothing more arrives.
+  EXPECT_EQ(h.records(expected_records + 1, 200ms).size(), expected_records);
+}
+
 TEST(ProxyLifecycle, EveryRequestSentGetsARecordEvenAcrossStop) {
   auto log = std::make_shared<proxy::memory_log_sink>();
   backend::backend_options o;
