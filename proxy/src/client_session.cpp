@@ -418,7 +418,9 @@ class client_session final : public std::enable_shared_from_this<client_session>
     // 1. The first byte, under the idle timeout. Plain TCP waits without a buffer, so an idle
     //    connection holds no read memory.
     if (cbuf_.size() == 0) {
+      // An idle connection keeps no buffer memory (10,000 idle connections stay small).
       cbuf_.shrink_to_fit();
+      ubuf_.shrink_to_fit();
       if (draining_) co_return false;
       arm(clock::now() + lc_.idle_timeout);
       if (lc_.protocol == listener_protocol::http) {
