@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <random>
 
 #include "albsim/token_bucket.hpp"
 
@@ -47,7 +46,7 @@ class link_shaper {
  private:
   link_conditions conditions_;
   std::shared_ptr<token_bucket> bandwidth_;
-  std::mt19937_64 rng_;
+  std::uint64_t rng_state_;  // xorshift64*: 8 bytes per connection instead of a 2.5 KB engine
   bool active_;
 };
 
