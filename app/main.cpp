@@ -1,6 +1,8 @@
 // albsim: a local copy of a cloud Application Load Balancer's error behaviour.
 #include <CLI/CLI.hpp>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <iostream>
 
@@ -9,6 +11,12 @@
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  // A balancer holds many connections: allow as many descriptors as the hard limit does.
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   CLI::App app{"albsim - reproduce every error status of an Application Load Balancer on loopback"};
   app.require_subcommand(1);
   albsim::app::add_backend_command(app);
