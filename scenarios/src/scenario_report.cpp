@@ -1,4 +1,5 @@
 // The text and JSON renderings of scenario runs (`albsim scenarios run`).
+#include <algorithm>
 #include <cstdio>
 #include <ostream>
 #include <sstream>
@@ -42,7 +43,8 @@ void print_report(std::ostream& out, const scenario& s, const scenario_result& r
   out << "-- timeline (seconds since the scenario started)\n";
   for (const auto& e : r.timeline) {
     char head[48];
-    std::snprintf(head, sizeof head, "  %+8.3f  %-14s ", e.at, e.hop.c_str());
+    // Record time stamps are truncated to the millisecond, so they may sit just before zero.
+    std::snprintf(head, sizeof head, "  %+8.3f  %-14s ", std::max(0.0, e.at), e.hop.c_str());
     wrapped(out, head, e.what);
   }
   const auto& client = r.observations.value("client", nlohmann::json::object());

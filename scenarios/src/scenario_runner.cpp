@@ -65,12 +65,14 @@ void record_events(const nlohmann::json& record, std::chrono::system_clock::time
                  "first request byte: " + field_text(record, "request_method") + " " +
                      field_text(record, "request_uri").substr(0, 60) + " on " +
                      field_text(record, "vip_addr") + ":" + field_text(record, "slb_vport")});
+  auto with_unit = [&](const char* key, const char* unit) {
+    std::string v = field_text(record, key);
+    return std::string(key) + " " + v + (v == "-" ? "" : unit);
+  };
   std::string timings =
-      "request_time " + field_text(record, "request_time") + " s, read_request_time " +
-      field_text(record, "read_request_time") + " ms, upstream_connect_time " +
-      field_text(record, "upstream_connect_time") + " s, upstream_response_time " +
-      field_text(record, "upstream_response_time") + " s, tcpinfo_rtt " +
-      field_text(record, "tcpinfo_rtt") + " us";
+      with_unit("request_time", " s") + ", " + with_unit("read_request_time", " ms") + ", " +
+      with_unit("upstream_connect_time", " s") + ", " + with_unit("upstream_response_time", " s") +
+      ", " + with_unit("tcpinfo_rtt", " us");
   out.push_back({first + total, "balancer",
                  "logged status " + field_text(record, "status") + " (upstream_status " +
                      field_text(record, "upstream_status") + ", upstream_addr " +
@@ -143,6 +145,7 @@ scenario_result run_scenario(const scenario& s) {
     sink->wait_for(std::max<std::size_t>(client.exchanges, 1), k_record_wait);
 
     nlohmann::json counters = nlohmann::json::object();
+    std::vector<timeline_event> counter_events;
     for (const auto& [name, b] : backends) {
       auto c = b->counters();
       counters[name] = {{"connections", c.connections},
@@ -152,12 +155,12 @@ scenario_result run_scenario(const scenario& s) {
                         {"health_checks", c.health_checks},
                         {"bad_requests", c.bad_requests},
                         {"overrides", c.overrides}};
-      r.timeline.push_back({at(), "backend " + name,
-                            "counters: " + std::to_string(c.connections) + " connections, " +
-                                std::to_string(c.requests) + " requests, " +
-                                std::to_string(c.resets) + " resets, " +
-                                std::to_string(c.overflows) + " accept-queue overflows, " +
-                                std::to_string(c.health_checks) + " health checks"});
+      counter_events.push_back({at(), "backend " + name,
+                                "counters: " + std::to_string(c.connections) + " connections, " +
+                                    std::to_string(c.requests) + " requests, " +
+                                    std::to_string(c.resets) + " resets, " +
+                                    std::to_string(c.overflows) + " accept-queue overflows, " +
+                                    std::to_string(c.health_checks) + " health checks"});
     }
     proxy->stop();
     std::vector<nlohmann::json> records;
@@ -169,6 +172,7 @@ scenario_result run_scenario(const scenario& s) {
 
     const nlohmann::json* record = record_of_interest(s, records);
     if (record) record_events(*record, origin_sys, r.timeline);
+    r.timeline.insert(r.timeline.end(), counter_events.begin(), counter_events.end());
     std::map<int, int> statuses;
     for (const auto& rec : records) statuses[rec.value("status", 0)]++;
     r.observations = {{"client", client.observation},
@@ -183,8 +187,11 @@ scenario_result run_scenario(const scenario& s) {
     if (proxy) proxy->stop();
     for (auto& [name, b] : backends) b->stop();
   }
+  // The record's time stamps have millisecond resolution: events within the same millisecond
+  // keep the order they were collected in (client, balancer's record, backend counters).
+  auto ms = [](const timeline_event& e) { return static_cast<long long>(e.at * 1000.0); };
   std::stable_sort(r.timeline.begin(), r.timeline.end(),
-                   [](const timeline_event& a, const timeline_event& b) { return a.at < b.at; });
+                   [&](const timeline_event& a, const timeline_event& b) { return ms(a) < ms(b); });
   r.passed = r.error.empty();
   if (r.error.empty()) {
     for (const auto& e : s.expectations) {
