@@ -51,6 +51,16 @@ TEST(scenario_runner, a_trickled_body_that_misses_the_request_timeout_is_408) {
   EXPECT_GT(r.observations["client"].value("sent_bytes", 0), 200);
 }
 
+TEST(scenario_runner, a_444_status_line_is_the_same_cause_with_upstream_status_444) {
+  scenario s = catalogue_scenario("502-backend-closed-no-response");
+  s.client.path = "/status/444";  // the backend's built-in route answers "HTTP/1.1 444"
+  for (auto& e : s.expectations) {
+    if (e.field == "log.upstream_status") e.matcher.text = "444", e.matcher.number = 444;
+  }
+  auto r = run_scenario(s);
+  EXPECT_TRUE(r.passed) << failures(r);
+}
+
 TEST(scenario_runner, a_scenario_fails_when_the_record_differs) {
   scenario s = catalogue_scenario("502-connection-refused");
   for (auto& e : s.expectations) {
