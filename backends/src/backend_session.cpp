@@ -237,7 +237,7 @@ asio::awaitable<error_code> session::read_header(request_parser& p) {
       buffer_.consume(used);
       if (!ec && p.is_header_done()) co_return error_code{};
       if (ec && ec != http::error::need_more) co_return ec;
-      if (!ec) continue;
+      if (!ec && used > 0) continue;
     }
     if (error_code ec = co_await read_some()) co_return ec;
   }
@@ -251,7 +251,7 @@ asio::awaitable<error_code> session::read_body(request_parser& p) {
       std::size_t used = p.put(buffer_.data(), ec);
       buffer_.consume(used);
       if (ec && ec != http::error::need_more) co_return ec;
-      if (!ec) continue;
+      if (!ec && used > 0) continue;
     }
     if (error_code ec = co_await read_some()) co_return ec;
   }
