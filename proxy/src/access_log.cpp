@@ -31,20 +31,25 @@ file_log_sink::~file_log_sink() {
   if (owns_file_) std::fclose(file_);
 }
 
+// Connections only append to a vector under a short lock; the writer wakes every few
+// milliseconds (or when a batch is large) and writes the batch at once, so a busy proxy does not
+// pay a thread wake-up per record.
 void file_log_sink::write(std::string line) {
-  bool was_empty;
+  bool wake;
   {
     std::lock_guard lock(mutex_);
-    was_empty = pending_.empty();
     pending_.push_back(std::move(line));
     ++queued_;
+    wake = pending_.size() == k_batch_wake;
   }
-  if (was_empty) wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void file_log_sink::flush() {
   std::unique_lock lock(mutex_);
   const auto target = queued_;
+  flush_requested_ = true;
+  wake_.notify_one();
   drained_.wait(lock, [&] { return written_ >= target; });
 }
 
@@ -52,8 +57,14 @@ void file_log_sink::run() {
   std::vector<std::string> batch;
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
-    if (pending_.empty() && stopping_) break;
+    wake_.wait_for(lock, k_batch_interval, [&] {
+      return stopping_ || flush_requested_ || pending_.size() >= k_batch_wake;
+    });
+    flush_requested_ = false;
+    if (pending_.empty()) {
+      if (stopping_) break;
+      continue;
+    }
     batch.swap(pending_);
     lock.unlock();
     for (const auto& l : batch) {

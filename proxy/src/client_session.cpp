@@ -590,17 +590,15 @@ class client_session final : public std::enable_shared_from_this<client_session>
     return out;
   }
 
+  // What an in-process backend noted about the current upstream connection (only looked up
+  // when something went wrong, so the happy path does no address formatting).
   std::optional<fault_note> backend_note() {
-    if (upstream_key_.empty()) return std::nullopt;
-    return fault_ledger::instance().take(upstream_key_);
-  }
-
-  // The connection's name in the fault ledger (proxy side ip:port > backend ip:port).
-  void remember_upstream_key(const server_config& server) {
+    if (!upstream_ || !upstream_server_) return std::nullopt;
     error_code ec;
     auto local = upstream_->local_endpoint(ec);
-    upstream_key_ = ec ? std::string() : fault_ledger::key(local.address().to_string(), local.port(),
-                                                           server.address, server.port);
+    if (ec) return std::nullopt;
+    return fault_ledger::instance().take(fault_ledger::key(
+        local.address().to_string(), local.port(), upstream_server_->address, upstream_server_->port));
   }
 
   void drop_upstream() {
@@ -616,11 +614,10 @@ class client_session final : public std::enable_shared_from_this<client_session>
                                  const std::string& rule_name, bool last) {
     // 5a. Connection: a pooled one, or a new one under the connect timeout.
     const auto connect_start = clock::now();
-    upstream_key_.clear();
+    upstream_server_ = &server;
     if (auto pooled = w_.pool.checkout(server_key)) {
       upstream_.emplace(std::move(*pooled));
       r.upstream_connect_time = 0.0;
-      remember_upstream_key(server);
     } else {
       upstream_.emplace(w_.ioc);
       error_code ec;
@@ -629,7 +626,6 @@ class client_session final : public std::enable_shared_from_this<client_session>
       arm(std::min(connect_start + limits_.upstream_connect_timeout, start + lc_.request_timeout));
       if (!ec) std::tie(ec) = co_await upstream_->async_connect(ep, nothrow);
       r.upstream_connect_time = seconds_between(connect_start, clock::now());
-      remember_upstream_key(server);
       if (ec || timed_out_) {
         r.request_length = consumed + cbuf_.size();
         r.read_request_time = ms_between(start, clock::now());
@@ -931,7 +927,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
   std::unique_ptr<client_transport> tr_;
   std::optional<tcp::socket> raw_;  // HTTPS before the first byte is seen
   std::optional<tcp::socket> upstream_;
-  std::string upstream_key_;
+  const server_config* upstream_server_ = nullptr;  // where upstream_ leads
   std::string client_ip_;
   std::uint16_t client_port_ = 0;
   int fd_ = -1;

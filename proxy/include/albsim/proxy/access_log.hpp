@@ -35,6 +35,8 @@ class file_log_sink : public access_log_sink {
 
  private:
   void run();
+  static constexpr std::size_t k_batch_wake = 1024;  // records that wake the writer at once
+  static constexpr std::chrono::milliseconds k_batch_interval{20};  // else it writes this often
   std::FILE* file_;
   bool owns_file_;
   std::mutex mutex_;
@@ -43,6 +45,7 @@ class file_log_sink : public access_log_sink {
   std::vector<std::string> pending_;
   std::uint64_t written_ = 0, queued_ = 0;
   bool stopping_ = false;
+  bool flush_requested_ = false;
   std::thread thread_;
 };
 
