@@ -488,6 +488,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       }
     }
     fill_request_fields(r, head);
+    head_done_at_ = clock::now();
     ++rt_.requests;
     const bool body_pending = !head.done();
 
@@ -628,7 +629,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
       r.upstream_connect_time = seconds_between(connect_start, clock::now());
       if (ec || timed_out_) {
         r.request_length = consumed + cbuf_.size();
-        r.read_request_time = ms_between(start, clock::now());
+        // A request without a body was read completely before the connect began.
+        r.read_request_time = ms_between(start, head.done() ? head_done_at_ : clock::now());
         event_context c = context();
         c.timeout = limits_.upstream_connect_timeout;
         // A reset during the handshake means the backend took the connection and threw it
@@ -943,6 +945,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
   bool draining_ = false;  // the proxy is stopping: no further requests on this connection
   bool aborted_ = false;   // the proxy stopped before this request finished
   std::chrono::nanoseconds throttled_{0};
+  clock::time_point head_done_at_;  // when the current request's head was complete
   std::uint64_t body_sent_total_ = 0;
 };
 
