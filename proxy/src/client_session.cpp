@@ -231,7 +231,9 @@ class client_session final : public std::enable_shared_from_this<client_session>
       if (rt_.bandwidth_out && d > lc_.client_link.extra_rtt) throttled_ += d;
       co_await pause(d);
       if (timed_out_) co_return asio::error::timed_out;
-      if (client_gone_) co_return asio::error::connection_reset;
+      // A client that left while the link held the bytes back would not see them: writing into
+      // its closed socket would still "succeed", so look first.
+      if (client_gone_ || (d.count() > 0 && peer_gone())) co_return asio::error::connection_reset;
     }
     auto [ec, n] = co_await tr_->write({asio::buffer(a.data(), a.size()), asio::buffer(b.data(), b.size())});
     if (!ec) body_sent_total_ += n;
