@@ -137,6 +137,14 @@ TEST_F(backend_http_test, malformed_request_gets_400_and_backend_keeps_serving) 
   EXPECT_EQ(server_->counters().bad_requests, 2u);
 }
 
+TEST_F(backend_http_test, oversized_header_block_gets_400) {
+  std::string big(200 * 1024, 'v');
+  auto r = get("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + big + "\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(r->header("Connection"), "close");
+}
+
 TEST_F(backend_http_test, stats_endpoint_shows_counters) {
   get("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   auto r = get("GET /__albsim/stats HTTP/1.1\r\nHost: x\r\n\r\n");
