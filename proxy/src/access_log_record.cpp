@@ -45,10 +45,20 @@ void append_number(std::string& out, std::uint64_t v) {
   out.append(buf, r.ptr);
 }
 
+// Fixed-point with 0 or 3 decimals through integer formatting (far cheaper than a floating
+// point conversion, and these are durations: never negative, never huge).
 void append_fixed(std::string& out, double v, int precision) {
-  char buf[40];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, precision);
-  out.append(buf, r.ptr);
+  if (!(v >= 0) || v > 1e12) v = 0;
+  if (precision == 0) {
+    append_number(out, static_cast<std::uint64_t>(v + 0.5));
+    return;
+  }
+  const auto thousandths = static_cast<std::uint64_t>(v * 1000.0 + 0.5);
+  append_number(out, thousandths / 1000);
+  const auto frac = thousandths % 1000;
+  char buf[4] = {'.', static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10),
+                 static_cast<char>('0' + frac % 10)};
+  out.append(buf, 4);
 }
 
 class writer {

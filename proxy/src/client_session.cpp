@@ -34,7 +34,7 @@ namespace {
 using clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t k_idle_watch_bytes = 512;  // first read of a request (grows as needed)
+constexpr std::size_t k_idle_read_bytes = 1024;  // first read of a request (grows as needed)
 
 double seconds_between(clock::time_point a, clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -210,9 +210,11 @@ class client_session final : public std::enable_shared_from_this<client_session>
     if (rt_.bandwidth_in && d > lc_.client_link.extra_rtt) throttled_ += d;
   }
 
-  asio::awaitable<std::tuple<error_code, std::size_t>> client_read() {
+  // Reads what the client sent into cbuf_. `want` bounds the read: an idle connection asks for
+  // little, so it holds only a small buffer while it waits.
+  asio::awaitable<std::tuple<error_code, std::size_t>> client_read(std::size_t want_at_most = 0) {
     std::size_t room = cbuf_.max_size() - cbuf_.size();
-    std::size_t want = std::min<std::size_t>(cbuf_.size() == 0 ? k_idle_watch_bytes * 32 : limits_.relay_buffer, room);
+    std::size_t want = std::min<std::size_t>(want_at_most ? want_at_most : limits_.relay_buffer, room);
     if (want == 0) co_return std::tuple{error_code(asio::error::no_buffer_space), std::size_t{0}};
     auto [ec, n] = co_await tr_->read_some(cbuf_.prepare(want));
     if (!ec || n > 0) cbuf_.commit(n);
@@ -420,22 +422,15 @@ class client_session final : public std::enable_shared_from_this<client_session>
     // 1. The first byte, under the idle timeout. Plain TCP waits without a buffer, so an idle
     //    connection holds no read memory.
     if (cbuf_.size() == 0) {
-      // An idle connection keeps no buffer memory (10,000 idle connections stay small).
+      // An idle connection keeps only a small read buffer (10,000 idle connections stay small).
       cbuf_.shrink_to_fit();
       ubuf_.shrink_to_fit();
       if (draining_) co_return false;
       arm(clock::now() + lc_.idle_timeout);
-      if (lc_.protocol == listener_protocol::http) {
-        idle_ = true;
-        auto [ec] = co_await tr_->socket().async_wait(tcp::socket::wait_read, nothrow);
-        idle_ = false;
-        if (ec || timed_out_ || draining_) co_return false;
-      } else {
-        idle_ = true;
-        auto [ec, n] = co_await client_read();
-        idle_ = false;
-        if ((ec && n == 0) || draining_) co_return false;
-      }
+      idle_ = true;
+      auto [ec, n] = co_await client_read(k_idle_read_bytes);
+      idle_ = false;
+      if ((ec && n == 0) || draining_) co_return false;
     }
     const auto start = clock::now();
     access_log_record r = new_record();
