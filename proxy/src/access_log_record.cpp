@@ -1,5 +1,6 @@
 #include "access_log_record.hpp"
 
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <ctime>
@@ -9,6 +10,13 @@ namespace {
 
 // Appends `s` as a JSON string; runs of plain characters are copied at once (this is on the
 // request path, so no per-character push_back).
+// Bytes that go into a JSON string as they are.
+constexpr std::array<bool, 256> k_plain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x7f; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
+
 void append_escaped(std::string& out, std::string_view s) {
   out += '"';
   if (s.empty()) {
@@ -17,7 +25,7 @@ void append_escaped(std::string& out, std::string_view s) {
     std::size_t run = 0;
     for (std::size_t i = 0; i < s.size(); ++i) {
       const auto c = static_cast<unsigned char>(s[i]);
-      if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') continue;
+      if (k_plain[c]) continue;
       out.append(s.data() + run, i - run);
       run = i + 1;
       switch (c) {
