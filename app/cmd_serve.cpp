@@ -1,10 +1,10 @@
 // albsim serve: the simulated balancer, with its embedded backends, until SIGINT/SIGTERM.
 #include <CLI/CLI.hpp>
 
+#include <pthread.h>
 #include <csignal>
 #include <iostream>
 #include <map>
-#include <pthread.h>
 
 #include "albsim/backend/backend_server.hpp"
 #include "albsim/config_error.hpp"
@@ -28,8 +28,8 @@ int serve(const serve_options& o) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  proxy::proxy_config config =
-      o.config_file.empty() ? proxy::default_proxy_config() : proxy::load_proxy_config(o.config_file);
+  proxy::proxy_config config = o.config_file.empty() ? proxy::default_proxy_config()
+                                                     : proxy::load_proxy_config(o.config_file);
   if (!o.access_log.empty()) config.access_log = o.access_log;
   if (o.workers > 0) config.worker_threads = static_cast<std::uint32_t>(o.workers);
 
@@ -74,8 +74,8 @@ int serve(const serve_options& o) {
   server->stop();
   for (auto& [name, b] : backends) b->stop();
   auto c = server->counters();
-  std::cerr << "albsim serve: " << c.connections << " connections, " << c.requests
-            << " requests, " << c.records << " access-log records\n";
+  std::cerr << "albsim serve: " << c.connections << " connections, " << c.requests << " requests, "
+            << c.records << " access-log records\n";
   return 0;
 }
 

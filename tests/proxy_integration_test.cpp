@@ -75,7 +75,8 @@ TEST(ProxyPassThrough, StreamsALargeUploadAndDownload) {
                     "\r\nConnection: close\r\n\r\n";
   ASSERT_EQ(c.send_all(req), io_result::ok);
   std::string chunk(64 * 1024, 'x');
-  for (std::size_t sent = 0; sent < n; sent += chunk.size()) ASSERT_EQ(c.send_all(chunk), io_result::ok);
+  for (std::size_t sent = 0; sent < n; sent += chunk.size())
+    ASSERT_EQ(c.send_all(chunk), io_result::ok);
   std::string raw;
   ASSERT_EQ(c.read_response(raw, 10s), io_result::ok);
   auto r = parse_response(raw);
@@ -109,8 +110,9 @@ TEST(ProxyOwnReplies, OverlongTargetIs414AndOverlongHeaderIs400) {
                           "GET /" + std::string(33000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->status, 414);
-  auto b = simple_request(h.address(), h.port(),
-                          "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(33000, 'b') + "\r\n\r\n");
+  auto b =
+      simple_request(h.address(), h.port(),
+                     "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(33000, 'b') + "\r\n\r\n");
   ASSERT_TRUE(b);
   EXPECT_EQ(b->status, 400);
   auto recs = h.records(2);
@@ -124,7 +126,8 @@ TEST(ProxyOwnReplies, InvalidFramingIs400AndCloses) {
   proxy_harness h(base_proxy_config());
   raw_client c;
   ASSERT_EQ(c.connect(h.address(), h.port()), io_result::ok);
-  ASSERT_EQ(c.send_all("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc"),
+  ASSERT_EQ(c.send_all("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: "
+                       "chunked\r\n\r\nabc"),
             io_result::ok);
   std::string raw;
   EXPECT_EQ(c.read_until_close(raw), io_result::eof);
@@ -229,7 +232,8 @@ TEST(ProxyOwnReplies, EmptyGroupAndZeroWeightsAre503) {
 TEST(ProxyUpstream, RefusedConnectIs502) {
   auto cfg = base_proxy_config();
   refused_port nothing;
-  cfg.server_groups[0].servers.push_back(proxy::server_config{"127.0.0.1", nothing.port(), 100, ""});
+  cfg.server_groups[0].servers.push_back(
+      proxy::server_config{"127.0.0.1", nothing.port(), 100, ""});
   proxy_harness h(cfg, 0);
   auto r = h.get("/");
   ASSERT_TRUE(r);
@@ -310,7 +314,8 @@ TEST(ProxyUpstream, ConnectThatNeverCompletesIs504AtTheConnectTimeout) {
   auto silent = backend::backend_server::start(o);
   auto cfg = base_proxy_config();
   cfg.limits.upstream_connect_timeout = 500ms;
-  cfg.server_groups[0].servers.push_back(proxy::server_config{silent->address(), silent->port(), 100, ""});
+  cfg.server_groups[0].servers.push_back(
+      proxy::server_config{silent->address(), silent->port(), 100, ""});
   proxy_harness h(cfg, 0);
   auto r = h.get("/", "", nullptr, 3s);
   ASSERT_TRUE(r);
@@ -326,7 +331,8 @@ TEST(ProxyUpstream, OverflowResetIs502BacklogFull) {
   o.mode = backend::transport_mode::queue_full_reset;
   auto full = backend::backend_server::start(o);
   auto cfg = base_proxy_config();
-  cfg.server_groups[0].servers.push_back(proxy::server_config{full->address(), full->port(), 100, ""});
+  cfg.server_groups[0].servers.push_back(
+      proxy::server_config{full->address(), full->port(), 100, ""});
   proxy_harness h(cfg, 0);
   auto r = h.get("/");
   ASSERT_TRUE(r);
@@ -399,7 +405,8 @@ TEST(ProxyReliability, FaultsOnOtherConnectionsNeverDisturbAnExchangeInProgress)
   {
     raw_client c;
     ASSERT_EQ(c.connect(h.address(), h.port()), io_result::ok);
-    ASSERT_EQ(c.send_all("GET /bytes/1000000 HTTP/1.1\r\nHost: x\r\nX-Albsim-Backend: reset=1000\r\n\r\n"),
+    ASSERT_EQ(c.send_all(
+                  "GET /bytes/1000000 HTTP/1.1\r\nHost: x\r\nX-Albsim-Backend: reset=1000\r\n\r\n"),
               io_result::ok);
     std::string raw;
     auto got = c.read_until_close(raw, 3s);
@@ -460,8 +467,8 @@ TEST(ProxyHttps, ServesRequestsOverTlsAndLogsTheSession) {
   cfg.listeners[0].forwarded.x_forwarded_proto = true;
   proxy_harness h(cfg);
   std::string protocol;
-  auto r = tls_request(h.address(), h.port(), "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                       &protocol);
+  auto r = tls_request(h.address(), h.port(),
+                       "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &protocol);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_NE(r->body.find("X-Forwarded-Proto\",\"https"), std::string::npos) << r->body;
@@ -497,7 +504,7 @@ TEST(ProxyClientLink, SlowLinkMakesTheRequestLateAnd408SaysWhy) {
   // within the request timeout.
   const std::string body(64 * 1024, 'x');
   ASSERT_EQ(c.send_all("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                           std::to_string(body.size()) + "\r\n\r\n" + body),
+                       std::to_string(body.size()) + "\r\n\r\n" + body),
             io_result::ok);
   std::string raw;
   EXPECT_EQ(c.read_until_close(raw, 3s), io_result::eof);
@@ -517,7 +524,8 @@ TEST(ProxyVips, OneVipShareIsExhaustedWhileSpreadingPasses) {
   auto listeners = h.server().listeners();
   ASSERT_EQ(listeners.size(), 2u);
   auto send = [&](const std::string& vip, std::uint16_t port) {
-    return simple_request(vip, port, "GET /status/200 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    return simple_request(vip, port,
+                          "GET /status/200 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   };
   // Pinned: three at once on one VIP; the second and third find its share used up.
   int pinned_limited = 0;

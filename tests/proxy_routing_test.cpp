@@ -38,8 +38,9 @@ TEST(ProxyRouting, RulesPickTheGroupByHostAndPath) {
   cfg.listeners[0].rules.push_back(r);
   proxy_harness h(cfg, 0);
   auto send = [&](const std::string& host, const std::string& path) {
-    return simple_request(h.address(), h.port(),
-                          "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+    return simple_request(
+        h.address(), h.port(),
+        "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
   };
   ASSERT_TRUE(send("shop.example.com", "/api/orders"));
   ASSERT_TRUE(send("shop.example.com", "/index.html"));

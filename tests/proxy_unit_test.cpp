@@ -60,13 +60,15 @@ TEST(RequestHead, HeaderLineAtTheLimitIsAcceptedOneMoreIs400) {
 
 TEST(RequestHead, ManyHeadersTogetherPastTheBlockBoundAre400NotA414) {
   std::string raw = "GET / HTTP/1.1\r\n";
-  for (int i = 0; i < 100; ++i) raw += "X-H" + std::to_string(i) + ": " + std::string(1000, 'v') + "\r\n";
+  for (int i = 0; i < 100; ++i)
+    raw += "X-H" + std::to_string(i) + ": " + std::string(1000, 'v') + "\r\n";
   EXPECT_EQ(failure_of(raw, 65536), request_failure::header_line_too_long);
 }
 
 TEST(RequestHead, FramingErrorsAreBadFraming) {
-  EXPECT_EQ(failure_of("POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"),
-            request_failure::bad_framing);
+  EXPECT_EQ(
+      failure_of("POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"),
+      request_failure::bad_framing);
   EXPECT_EQ(failure_of("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"),
             request_failure::bad_framing);
   EXPECT_EQ(failure_of("POST / HTTP/1.1\r\nContent-Length: five\r\n\r\n"),

@@ -8,8 +8,8 @@ link_shaper::link_shaper(const link_conditions& c, std::shared_ptr<token_bucket>
       rng_state_(c.seed ? c.seed * 0x9E3779B97F4A7C15ULL : 0x9E3779B97F4A7C15ULL) {
   if (!bandwidth_ && c.bandwidth_bytes_per_s > 0) {
     // A burst of 16 KiB lets small exchanges through at once, as a real shaper's queue does.
-    bandwidth_ = std::make_shared<token_bucket>(static_cast<double>(c.bandwidth_bytes_per_s),
-                                                16384.0);
+    bandwidth_ =
+        std::make_shared<token_bucket>(static_cast<double>(c.bandwidth_bytes_per_s), 16384.0);
   }
   active_ = c.extra_rtt.count() > 0 || c.loss > 0 || (bandwidth_ && !bandwidth_->unlimited());
 }

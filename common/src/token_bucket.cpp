@@ -28,8 +28,8 @@ bool token_bucket::try_take(clock::time_point now, std::uint64_t n) {
 std::chrono::nanoseconds token_bucket::take_paced(clock::time_point now, std::uint64_t n) {
   if (unlimited()) return std::chrono::nanoseconds(0);
   const std::int64_t t = now.time_since_epoch().count();
-  const std::int64_t cost = static_cast<std::int64_t>(
-      static_cast<long double>(n) * interval_ns_x1024_ / 1024);
+  const std::int64_t cost =
+      static_cast<std::int64_t>(static_cast<long double>(n) * interval_ns_x1024_ / 1024);
   std::int64_t tat = tat_.load(std::memory_order_relaxed);
   for (;;) {
     const std::int64_t start = std::max(tat, t - tolerance_ns_);

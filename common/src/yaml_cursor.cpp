@@ -39,13 +39,20 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
   std::string unit;
   if (!split_number(text, n, unit)) return std::nullopt;
   double scale = 0;
-  if (unit.empty() || unit == "s") scale = 1e9;
-  else if (unit == "ms") scale = 1e6;
-  else if (unit == "us") scale = 1e3;
-  else if (unit == "ns") scale = 1;
-  else if (unit == "m" || unit == "min") scale = 60e9;
-  else if (unit == "h") scale = 3600e9;
-  else return std::nullopt;
+  if (unit.empty() || unit == "s")
+    scale = 1e9;
+  else if (unit == "ms")
+    scale = 1e6;
+  else if (unit == "us")
+    scale = 1e3;
+  else if (unit == "ns")
+    scale = 1;
+  else if (unit == "m" || unit == "min")
+    scale = 60e9;
+  else if (unit == "h")
+    scale = 3600e9;
+  else
+    return std::nullopt;
   double ns = n * scale;
   if (ns > 1e18) return std::nullopt;
   return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(ns)));
@@ -56,14 +63,22 @@ std::optional<std::uint64_t> parse_bytes(std::string_view text) {
   std::string unit;
   if (!split_number(text, n, unit)) return std::nullopt;
   double scale = 0;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "KiB") scale = 1024.0;
-  else if (unit == "MiB") scale = 1024.0 * 1024;
-  else if (unit == "GiB") scale = 1024.0 * 1024 * 1024;
-  else if (unit == "KB" || unit == "kB") scale = 1e3;
-  else if (unit == "MB") scale = 1e6;
-  else if (unit == "GB") scale = 1e9;
-  else return std::nullopt;
+  if (unit.empty() || unit == "B")
+    scale = 1;
+  else if (unit == "KiB")
+    scale = 1024.0;
+  else if (unit == "MiB")
+    scale = 1024.0 * 1024;
+  else if (unit == "GiB")
+    scale = 1024.0 * 1024 * 1024;
+  else if (unit == "KB" || unit == "kB")
+    scale = 1e3;
+  else if (unit == "MB")
+    scale = 1e6;
+  else if (unit == "GB")
+    scale = 1e9;
+  else
+    return std::nullopt;
   double v = n * scale;
   if (v > 1.8e19) return std::nullopt;
   return static_cast<std::uint64_t>(std::llround(v));
@@ -73,11 +88,16 @@ std::string format_duration(std::chrono::nanoseconds d) {
   auto ns = d.count();
   std::ostringstream out;
   if (ns == 0) return "0s";
-  if (ns % 1'000'000'000 == 0) out << ns / 1'000'000'000 << "s";
-  else if (ns % 1'000'000 == 0 && ns < 1'000'000'000) out << ns / 1'000'000 << "ms";
-  else if (ns >= 1'000'000'000) out << static_cast<double>(ns) / 1e9 << "s";
-  else if (ns % 1000 == 0) out << ns / 1000 << "us";
-  else out << ns << "ns";
+  if (ns % 1'000'000'000 == 0)
+    out << ns / 1'000'000'000 << "s";
+  else if (ns % 1'000'000 == 0 && ns < 1'000'000'000)
+    out << ns / 1'000'000 << "ms";
+  else if (ns >= 1'000'000'000)
+    out << static_cast<double>(ns) / 1e9 << "s";
+  else if (ns % 1000 == 0)
+    out << ns / 1000 << "us";
+  else
+    out << ns << "ns";
   return out.str();
 }
 
@@ -100,8 +120,7 @@ yaml_cursor yaml_cursor::load_string(const std::string& text, const std::string&
   }
 }
 
-yaml_cursor::yaml_cursor(std::shared_ptr<const std::string> file, YAML::Node node,
-                         std::string path)
+yaml_cursor::yaml_cursor(std::shared_ptr<const std::string> file, YAML::Node node, std::string path)
     : file_(std::move(file)), node_(std::move(node)), path_(std::move(path)) {}
 
 int yaml_cursor::line() const {

@@ -29,11 +29,21 @@ void append_escaped(std::string& out, std::string_view s) {
       out.append(s.data() + run, i - run);
       run = i + 1;
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default: {
           // Keep the line valid JSON whatever bytes the client sent.
           static constexpr char hex[] = "0123456789abcdef";
@@ -118,8 +128,16 @@ std::string iso_time(std::chrono::system_clock::time_point t) {
     cached_second = tt;
   }
   std::string out(cached);
-  char frac[12] = {'.', static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
-                   static_cast<char>('0' + ms % 10), '+', '0', '0', ':', '0', '0'};
+  char frac[12] = {'.',
+                   static_cast<char>('0' + ms / 100),
+                   static_cast<char>('0' + ms / 10 % 10),
+                   static_cast<char>('0' + ms % 10),
+                   '+',
+                   '0',
+                   '0',
+                   ':',
+                   '0',
+                   '0'};
   out.append(frac, 10);
   return out;
 }
@@ -157,8 +175,10 @@ std::string access_log_record::render() const {
   w.seconds("upstream_connect_time", upstream_connect_time);
   w.seconds("upstream_response_time", upstream_response_time);
   w.num("body_bytes_sent", body_bytes_sent);
-  if (tcpinfo_rtt) w.num("tcpinfo_rtt", *tcpinfo_rtt);
-  else w.str("tcpinfo_rtt", "");
+  if (tcpinfo_rtt)
+    w.num("tcpinfo_rtt", *tcpinfo_rtt);
+  else
+    w.str("tcpinfo_rtt", "");
   w.str("ssl_protocol", ssl_protocol);
   w.str("ssl_cipher", ssl_cipher);
   w.str("sim_cause", sim_cause);

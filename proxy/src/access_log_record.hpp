@@ -30,13 +30,13 @@ struct access_log_record {
   int status = 0;
   std::string upstream_status;  // "-" or digits
   std::string upstream_addr;
-  double request_time = 0;                      // s
-  std::optional<double> read_request_time;      // ms
-  std::optional<double> write_response_time;    // ms
-  std::optional<double> upstream_connect_time;  // s
-  std::optional<double> upstream_response_time; // s
+  double request_time = 0;                       // s
+  std::optional<double> read_request_time;       // ms
+  std::optional<double> write_response_time;     // ms
+  std::optional<double> upstream_connect_time;   // s
+  std::optional<double> upstream_response_time;  // s
   std::uint64_t body_bytes_sent = 0;
-  std::optional<std::uint64_t> tcpinfo_rtt;     // µs
+  std::optional<std::uint64_t> tcpinfo_rtt;  // µs
   std::string ssl_protocol;
   std::string ssl_cipher;
   std::string sim_cause;

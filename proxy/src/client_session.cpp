@@ -57,22 +57,32 @@ bool host_matches(const std::string& pattern, std::string_view host) {
   std::string p = lower(pattern);
   if (p.rfind("*.", 0) == 0) {
     std::string suffix = p.substr(1);
-    return h.size() > suffix.size() && h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return h.size() > suffix.size() &&
+           h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0;
   }
   return h == p;
 }
 
 std::string_view reason_phrase(int status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 414: return "Request-URI Too Large";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Temporarily Unavailable";
-    case 504: return "Gateway Time-out";
-    default: return "Error";
+    case 400:
+      return "Bad Request";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 414:
+      return "Request-URI Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Temporarily Unavailable";
+    case 504:
+      return "Gateway Time-out";
+    default:
+      return "Error";
   }
 }
 
@@ -215,12 +225,14 @@ class client_session final : public std::enable_shared_from_this<client_session>
   // little, so it holds only a small buffer while it waits.
   asio::awaitable<std::tuple<error_code, std::size_t>> client_read(std::size_t want_at_most = 0) {
     std::size_t room = cbuf_.max_size() - cbuf_.size();
-    std::size_t want = std::min<std::size_t>(want_at_most ? want_at_most : limits_.relay_buffer, room);
+    std::size_t want =
+        std::min<std::size_t>(want_at_most ? want_at_most : limits_.relay_buffer, room);
     if (want == 0) co_return std::tuple{error_code(asio::error::no_buffer_space), std::size_t{0}};
     // Plain TCP skips the transport's own coroutine: one frame less per read.
     auto [ec, n] = plain_ ? co_await plain_->async_read_some(cbuf_.prepare(want), nothrow)
                           : co_await tr_->read_some(cbuf_.prepare(want));
     if (!ec || n > 0) cbuf_.commit(n);
+    read_done_at_ = clock::now();  // the bytes arrived now; the simulated link may hold them
     if (!ec && read_shaper_.active()) {
       auto d = read_shaper_.delay_for(n);
       note_shaping(d);
@@ -242,8 +254,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
     }
     std::array<asio::const_buffer, 2> bufs{asio::buffer(a.data(), a.size()),
                                            asio::buffer(b.data(), b.size())};
-    auto [ec, n] = plain_ ? co_await asio::async_write(*plain_, bufs, nothrow)
-                          : co_await tr_->write(bufs);
+    auto [ec, n] =
+        plain_ ? co_await asio::async_write(*plain_, bufs, nothrow) : co_await tr_->write(bufs);
     if (!ec) body_sent_total_ += n;
     if (timed_out_) ec = asio::error::timed_out;
     co_return ec;
@@ -398,10 +410,9 @@ class client_session final : public std::enable_shared_from_this<client_session>
   asio::awaitable<void> send_own_reply(access_log_record& r, clock::time_point start,
                                        std::string_view body, std::string_view extra_headers,
                                        bool close) {
-    std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " +
-                       std::string(reason_phrase(r.status)) +
-                       "\r\nContent-Type: text/html\r\nContent-Length: " +
-                       std::to_string(body.size()) + "\r\n";
+    std::string head =
+        "HTTP/1.1 " + std::to_string(r.status) + " " + std::string(reason_phrase(r.status)) +
+        "\r\nContent-Type: text/html\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
     head += extra_headers;
     if (close) head += "Connection: close\r\n";
     head += "\r\n";
@@ -426,6 +437,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
   // Returns true when the connection may carry another request.
   asio::awaitable<bool> serve_one(bool last) {
     throttled_ = 0ns;
+    auto first_byte_at = clock::now();
     // 1. The first byte, under the idle timeout. Plain TCP waits without a buffer, so an idle
     //    connection holds no read memory.
     if (cbuf_.size() == 0) {
@@ -438,8 +450,10 @@ class client_session final : public std::enable_shared_from_this<client_session>
       auto [ec, n] = co_await client_read(k_idle_read_bytes);
       idle_ = false;
       if ((ec && n == 0) || draining_) co_return false;
+      first_byte_at = read_done_at_;
     }
-    const auto start = clock::now();
+    // The request starts with its first byte, which the idle read may already have taken.
+    const auto start = first_byte_at;
     access_log_record r = new_record();
     arm(start + lc_.request_timeout);
 
@@ -481,7 +495,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
           event_context c = context();
           c.timeout = lc_.request_timeout;
           c.extra = "the request head was not complete";
-          co_await own_reply(r, start, rt_.outcomes.client(client_event::request_timeout, c), "", true);
+          co_await own_reply(r, start, rt_.outcomes.client(client_event::request_timeout, c), "",
+                             true);
         } else {
           event_context c = context();
           c.extra = "during the request head, after " + std::to_string(r.request_length) + " bytes";
@@ -583,10 +598,14 @@ class client_session final : public std::enable_shared_from_this<client_session>
           .append(lc_.protocol == listener_protocol::https ? "https" : "http")
           .append("\r\n");
     }
-    if (f.x_forwarded_port) out.append("X-Forwarded-Port: ").append(std::to_string(ep_.port)).append("\r\n");
-    if (f.x_forwarded_host && !head.host().empty()) out.append("X-Forwarded-Host: ").append(head.host()).append("\r\n");
+    if (f.x_forwarded_port)
+      out.append("X-Forwarded-Port: ").append(std::to_string(ep_.port)).append("\r\n");
+    if (f.x_forwarded_host && !head.host().empty())
+      out.append("X-Forwarded-Host: ").append(head.host()).append("\r\n");
     if (f.x_forwarded_client_srcport) {
-      out.append("X-Forwarded-Client-srcport: ").append(std::to_string(client_port_)).append("\r\n");
+      out.append("X-Forwarded-Client-srcport: ")
+          .append(std::to_string(client_port_))
+          .append("\r\n");
     }
     if (f.slb_id) out.append("SLB-ID: ").append(rt_.config.instance.id).append("\r\n");
     out.append("ALICLOUD-ALB-TRACE: ")
@@ -602,8 +621,9 @@ class client_session final : public std::enable_shared_from_this<client_session>
     error_code ec;
     auto local = upstream_->local_endpoint(ec);
     if (ec) return std::nullopt;
-    return fault_ledger::instance().take(fault_ledger::key(
-        local.address().to_string(), local.port(), upstream_server_->address, upstream_server_->port));
+    return fault_ledger::instance().take(fault_ledger::key(local.address().to_string(),
+                                                           local.port(), upstream_server_->address,
+                                                           upstream_server_->port));
   }
 
   void drop_upstream() {
@@ -613,10 +633,10 @@ class client_session final : public std::enable_shared_from_this<client_session>
   }
 
   // The upstream part of one request; returns whether the client connection may continue.
-  asio::awaitable<bool> exchange(access_log_record& r, clock::time_point start,
-                                 request_head& head, std::uint64_t consumed,
-                                 const server_config& server, const std::string& server_key,
-                                 const std::string& rule_name, bool last) {
+  asio::awaitable<bool> exchange(access_log_record& r, clock::time_point start, request_head& head,
+                                 std::uint64_t consumed, const server_config& server,
+                                 const std::string& server_key, const std::string& rule_name,
+                                 bool last) {
     // 5a. Connection: a pooled one, or a new one under the connect timeout.
     const auto connect_start = clock::now();
     upstream_server_ = &server;
@@ -639,7 +659,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
         c.timeout = limits_.upstream_connect_timeout;
         // A reset during the handshake means the backend took the connection and threw it
         // away at once (an overflowing accept queue does this): the request was never delivered.
-        exchange_event e = timed_out_ ? exchange_event::connect_timeout
+        exchange_event e = timed_out_                              ? exchange_event::connect_timeout
                            : ec == asio::error::connection_refused ? exchange_event::connect_refused
                            : ec == asio::error::connection_reset   ? exchange_event::send_failed
                                                                    : exchange_event::connect_error;
@@ -727,7 +747,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
           c.timeout = lc_.request_timeout;
           c.extra = "the body stopped after " + std::to_string(body_bytes) + " bytes" +
                     (head.content_length() ? " of " + std::to_string(*head.content_length()) : "");
-          co_await own_reply(r, start, rt_.outcomes.client(client_event::request_timeout, c), "", true);
+          co_await own_reply(r, start, rt_.outcomes.client(client_event::request_timeout, c), "",
+                             true);
         } else {
           event_context c = context();
           c.extra = "during the body, after " + std::to_string(body_bytes) + " body bytes";
@@ -745,7 +766,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
     arm(request_done + lc_.request_timeout);
     client_gone_ = false;
     if (cbuf_.size() == 0) watch_client();
-    auto rh = std::make_unique<response_head>(head.is_head(), static_cast<std::uint32_t>(limits_.max_header_block));
+    auto rh = std::make_unique<response_head>(head.is_head(),
+                                              static_cast<std::uint32_t>(limits_.max_header_block));
     std::uint64_t received = 0;
     std::optional<exchange_event> failure;
     std::string failure_detail;
@@ -763,13 +785,15 @@ class client_session final : public std::enable_shared_from_this<client_session>
         if (rh->header_done()) {
           if (rh->status() >= 100 && rh->status() < 200 && rh->status() != 101) {
             // An interim answer (e.g. 100 Continue): the balancer already sent its own.
-            rh = std::make_unique<response_head>(head.is_head(), static_cast<std::uint32_t>(limits_.max_header_block));
+            rh = std::make_unique<response_head>(
+                head.is_head(), static_cast<std::uint32_t>(limits_.max_header_block));
             continue;
           }
           break;
         }
       }
-      std::size_t want = std::min<std::size_t>(limits_.relay_buffer, ubuf_.max_size() - ubuf_.size());
+      std::size_t want =
+          std::min<std::size_t>(limits_.relay_buffer, ubuf_.max_size() - ubuf_.size());
       auto [ec, n] = co_await upstream_->async_read_some(ubuf_.prepare(want), nothrow);
       ubuf_.commit(n);
       received += n;
@@ -840,7 +864,11 @@ class client_session final : public std::enable_shared_from_this<client_session>
     const bool close_client = last || !head.keep_alive() || head.version() == 10 || rh->need_eof();
     std::string client_head;
     client_head.reserve(rh->forward_fields().size() + 64);
-    client_head.append("HTTP/1.1 ").append(std::to_string(status)).append(" ").append(rh->reason()).append("\r\n");
+    client_head.append("HTTP/1.1 ")
+        .append(std::to_string(status))
+        .append(" ")
+        .append(rh->reason())
+        .append("\r\n");
     client_head.append(rh->forward_fields());
     if (close_client) client_head.append("Connection: close\r\n");
     client_head.append("\r\n");
@@ -863,7 +891,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
         chunk = data.substr(0, n);
       }
       if (!head_out || !chunk.empty()) {
-        auto ec = co_await client_write(head_out ? std::string_view() : std::string_view(client_head), chunk);
+        auto ec = co_await client_write(
+            head_out ? std::string_view() : std::string_view(client_head), chunk);
         if (ec) {
           client_ok = false;
           break;
@@ -874,7 +903,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
       }
       if (rh->done()) break;
       arm(clock::now() + lc_.request_timeout);
-      std::size_t want = std::min<std::size_t>(limits_.relay_buffer, ubuf_.max_size() - ubuf_.size());
+      std::size_t want =
+          std::min<std::size_t>(limits_.relay_buffer, ubuf_.max_size() - ubuf_.size());
       auto [ec, n] = co_await upstream_->async_read_some(ubuf_.prepare(want), nothrow);
       ubuf_.commit(n);
       if (ec == asio::error::eof && rh->need_eof()) {
@@ -900,8 +930,10 @@ class client_session final : public std::enable_shared_from_this<client_session>
       c.usual_latency = rt_.latency.usual(server_key);
       auto d = rt_.outcomes.client(client_event::left_before_response, c);
       d.detail = "the client left while the response was being sent (" + std::to_string(body_out) +
-                 " body bytes delivered)" + (c.client_link_impaired ? "; the client link adds round-trip time or loss"
-                                            : c.bandwidth_throttled ? "; the instance bandwidth cap slowed the answer" : "");
+                 " body bytes delivered)" +
+                 (c.client_link_impaired  ? "; the client link adds round-trip time or loss"
+                  : c.bandwidth_throttled ? "; the instance bandwidth cap slowed the answer"
+                                          : "");
       apply(r, d);
       r.upstream_status = std::to_string(status);
       drop_upstream();
@@ -931,7 +963,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
   link_shaper read_shaper_;
   link_shaper write_shaper_;
   std::unique_ptr<client_transport> tr_;
-  tcp::socket* plain_ = nullptr;  // tr_'s socket when the client speaks plain TCP
+  tcp::socket* plain_ = nullptr;    // tr_'s socket when the client speaks plain TCP
   std::optional<tcp::socket> raw_;  // HTTPS before the first byte is seen
   std::optional<tcp::socket> upstream_;
   const server_config* upstream_server_ = nullptr;  // where upstream_ leads
@@ -950,7 +982,9 @@ class client_session final : public std::enable_shared_from_this<client_session>
   bool draining_ = false;  // the proxy is stopping: no further requests on this connection
   bool aborted_ = false;   // the proxy stopped before this request finished
   std::chrono::nanoseconds throttled_{0};
-  clock::time_point head_done_at_;  // when the current request's head was complete
+  clock::time_point head_done_at_;
+  clock::time_point read_done_at_;  // when the last client read completed  // when the current
+                                    // request's head was complete
   std::uint64_t body_sent_total_ = 0;
 };
 
@@ -960,7 +994,8 @@ void start_client_session(proxy_runtime& rt, worker& w, const listener_endpoint&
                           tcp::socket socket) {
   ++rt.connections;
   auto s = std::make_shared<client_session>(rt, w, ep, std::move(socket));
-  asio::co_spawn(w.ioc, [s]() -> asio::awaitable<void> { co_await s->run(); }, asio::detached);
+  asio::co_spawn(
+      w.ioc, [s]() -> asio::awaitable<void> { co_await s->run(); }, asio::detached);
 }
 
 }  // namespace albsim::proxy

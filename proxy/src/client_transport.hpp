@@ -21,7 +21,8 @@ using boost::system::error_code;
 class client_transport {
  public:
   virtual ~client_transport() = default;
-  virtual asio::awaitable<std::tuple<error_code, std::size_t>> read_some(asio::mutable_buffer b) = 0;
+  virtual asio::awaitable<std::tuple<error_code, std::size_t>> read_some(
+      asio::mutable_buffer b) = 0;
   virtual asio::awaitable<std::tuple<error_code, std::size_t>> write(
       std::array<asio::const_buffer, 2> buffers) = 0;
   // TLS: the handshake; plain: nothing.

@@ -16,9 +16,12 @@ class head_error_category_impl : public boost::system::error_category {
   const char* name() const noexcept override { return "albsim.head"; }
   std::string message(int ev) const override {
     switch (static_cast<head_error>(ev)) {
-      case head_error::uri_too_long: return "request target too long";
-      case head_error::header_line_too_long: return "header line too long";
-      case head_error::conflicting_framing: return "conflicting framing";
+      case head_error::uri_too_long:
+        return "request target too long";
+      case head_error::header_line_too_long:
+        return "header line too long";
+      case head_error::conflicting_framing:
+        return "conflicting framing";
     }
     return "unknown";
   }
@@ -40,7 +43,10 @@ bool is_hop_by_hop(http::field f) {
 }
 
 void append_field(std::string& out, bsv name, bsv value) {
-  out.append(name.data(), name.size()).append(": ").append(value.data(), value.size()).append("\r\n");
+  out.append(name.data(), name.size())
+      .append(": ")
+      .append(value.data(), value.size())
+      .append("\r\n");
 }
 
 }  // namespace
@@ -98,8 +104,7 @@ struct request_head::impl : http::basic_parser<true> {
     fields.reserve(512);
   }
 
-  void on_request_impl(http::verb v, bsv method_str, bsv t, int ver,
-                       error_code& ec) override {
+  void on_request_impl(http::verb v, bsv method_str, bsv t, int ver, error_code& ec) override {
     method.assign(method_str);
     version = ver;
     trace = v == http::verb::trace;
@@ -111,16 +116,21 @@ struct request_head::impl : http::basic_parser<true> {
     target.assign(t);
   }
   void on_response_impl(int, bsv, int, error_code&) override {}
-  void on_field_impl(http::field f, bsv name, bsv value,
-                     error_code& ec) override {
+  void on_field_impl(http::field f, bsv name, bsv value, error_code& ec) override {
     if (name.size() + value.size() > limits.max_header_line) {
       ec = head_error::header_line_too_long;
       return;
     }
     switch (f) {
-      case http::field::host: host.assign(value); break;
-      case http::field::user_agent: user_agent.assign(value); break;
-      case http::field::referer: referer.assign(value); break;
+      case http::field::host:
+        host.assign(value);
+        break;
+      case http::field::user_agent:
+        user_agent.assign(value);
+        break;
+      case http::field::referer:
+        referer.assign(value);
+        break;
       case http::field::expect:
         expect_continue = boost::beast::iequals(value, "100-continue");
         break;
@@ -193,8 +203,7 @@ struct response_head::impl : http::basic_parser<false> {
     status = code;
     reason.assign(r);
   }
-  void on_field_impl(http::field f, bsv name, bsv value,
-                     error_code&) override {
+  void on_field_impl(http::field f, bsv name, bsv value, error_code&) override {
     if (!is_hop_by_hop(f)) append_field(fields, name, value);
   }
   void on_header_impl(error_code&) override {}

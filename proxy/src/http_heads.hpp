@@ -22,9 +22,9 @@ using boost::system::error_code;
 
 // Errors the proxy's own checks raise while parsing (on top of Beast's http::error).
 enum class head_error {
-  uri_too_long = 1,          // request target over the URI limit (414)
-  header_line_too_long,      // one header line over the line limit (400)
-  conflicting_framing,       // Content-Length together with Transfer-Encoding (400)
+  uri_too_long = 1,      // request target over the URI limit (414)
+  header_line_too_long,  // one header line over the line limit (400)
+  conflicting_framing,   // Content-Length together with Transfer-Encoding (400)
 };
 const boost::system::error_category& head_error_category();
 error_code make_error_code(head_error e);

@@ -66,8 +66,8 @@ decision outcome_table::upstream(exchange_event e, const event_context& c) const
       break;
     case exchange_event::response_timeout:
       d.cause = "504-request-timeout";
-      d.detail = "the backend did not answer within the listener's request timeout of " +
-                 secs(c.timeout);
+      d.detail =
+          "the backend did not answer within the listener's request timeout of " + secs(c.timeout);
       break;
     case exchange_event::send_failed:
       d.cause = "502-backlog-full";
@@ -77,11 +77,10 @@ decision outcome_table::upstream(exchange_event e, const event_context& c) const
   // An in-process backend that broke this connection on purpose names the fault; a reset that
   // comes from an accept-queue overflow or a blackholed link is a transport failure (502), not
   // a backend that read the request and aborted (500).
-  if (c.backend_note && (e == exchange_event::reset_before_response ||
-                         e == exchange_event::connect_error ||
-                         e == exchange_event::send_failed ||
-                         e == exchange_event::partial_response_header ||
-                         e == exchange_event::closed_before_response)) {
+  if (c.backend_note &&
+      (e == exchange_event::reset_before_response || e == exchange_event::connect_error ||
+       e == exchange_event::send_failed || e == exchange_event::partial_response_header ||
+       e == exchange_event::closed_before_response)) {
     if (c.backend_note->cause_id == "502-backlog-full" ||
         c.backend_note->cause_id == "502-mtu-blackhole") {
       const outcome& transport = rows_.at(exchange_event::send_failed);
@@ -110,9 +109,9 @@ decision outcome_table::client(client_event e, const event_context& c) const {
                   "a request header line is longer than the 32 KiB the balancer accepts" +
                       (c.extra.empty() ? std::string() : " (" + c.extra + ")"));
     case client_event::bad_framing:
-      return make(400, "-", "400-content-length-mismatch",
-                  "the request's framing is invalid" +
-                      (c.extra.empty() ? std::string() : ": " + c.extra));
+      return make(
+          400, "-", "400-content-length-mismatch",
+          "the request's framing is invalid" + (c.extra.empty() ? std::string() : ": " + c.extra));
     case client_event::plain_http_on_https:
       return make(400, "-", "400-http-to-https",
                   "a plain-text HTTP request arrived on the HTTPS listener");
@@ -127,8 +126,8 @@ decision outcome_table::client(client_event e, const event_context& c) const {
                   "the request target is longer than the 32 KiB the balancer accepts" +
                       (c.extra.empty() ? std::string() : " (" + c.extra + ")"));
     case client_event::request_timeout: {
-      std::string base = "the request was not complete within the request timeout of " +
-                         secs(c.timeout);
+      std::string base =
+          "the request was not complete within the request timeout of " + secs(c.timeout);
       if (c.client_link_impaired) {
         return make(408, "-", "408-client-slow-link",
                     base + "; the client link adds round-trip time or loss");
@@ -178,8 +177,8 @@ decision outcome_table::client(client_event e, const event_context& c) const {
                     "pinned to one VIP instead of spreading over all of them");
       }
       return make(503, "-", "503-qps-limited",
-                  "the request exceeded the " + (c.limiter.empty() ? std::string("configured")
-                                                                    : c.limiter) +
+                  "the request exceeded the " +
+                      (c.limiter.empty() ? std::string("configured") : c.limiter) +
                       " QPS limit and was throttled");
     case client_event::no_server:
       return make(503, "-", "503-no-backend", "the server group has no servers");
@@ -194,7 +193,13 @@ decision outcome_table::client(client_event e, const event_context& c) const {
 namespace albsim::proxy {
 std::string passthrough_cause(int status) {
   switch (status) {
-    case 400: case 405: case 414: case 500: case 502: case 503: case 504:
+    case 400:
+    case 405:
+    case 414:
+    case 500:
+    case 502:
+    case 503:
+    case 504:
       return std::to_string(status) + "-backend-returned";
     default:
       return "ok";

@@ -50,16 +50,16 @@ struct decision {
 
 // What the session knew when the event happened.
 struct event_context {
-  bool client_link_impaired = false;  // the listener's simulated client link adds RTT or loss
-  bool bandwidth_throttled = false;   // the instance bandwidth cap delayed this exchange
-  bool vip_share_limited = false;     // qps: the per-VIP share of the instance limit refused it
-  std::string limiter;                // qps: which limit refused ("instance", "listener", ...)
+  bool client_link_impaired = false;   // the listener's simulated client link adds RTT or loss
+  bool bandwidth_throttled = false;    // the instance bandwidth cap delayed this exchange
+  bool vip_share_limited = false;      // qps: the per-VIP share of the instance limit refused it
+  std::string limiter;                 // qps: which limit refused ("instance", "listener", ...)
   std::chrono::nanoseconds waited{0};  // 499: how long the client waited for the answer
   std::optional<std::chrono::nanoseconds> usual_latency;  // 499: the backend's usual latency
-  bool waiting_on_backend = false;     // 499: the request was with the backend
-  std::chrono::nanoseconds timeout{0};  // 408/504: the timeout that fired
-  std::optional<fault_note> backend_note;  // what an in-process backend says it did
-  std::string extra;                       // free text appended to the detail
+  bool waiting_on_backend = false;                        // 499: the request was with the backend
+  std::chrono::nanoseconds timeout{0};                    // 408/504: the timeout that fired
+  std::optional<fault_note> backend_note;                 // what an in-process backend says it did
+  std::string extra;                                      // free text appended to the detail
 };
 
 class outcome_table {

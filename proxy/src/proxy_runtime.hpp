@@ -70,8 +70,7 @@ class session_control {
 };
 
 struct worker {
-  explicit worker(const proxy_runtime& rt)
-      : ioc(1), pool(rt.config.limits.upstream_pool_size) {}
+  explicit worker(const proxy_runtime& rt) : ioc(1), pool(rt.config.limits.upstream_pool_size) {}
   boost::asio::io_context ioc;
   upstream_pool pool;
   std::unordered_set<session_control*> sessions;  // touched only on this worker's thread

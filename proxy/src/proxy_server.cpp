@@ -73,13 +73,15 @@ class proxy_server_impl final : public proxy_server {
     }
     for (auto& w : workers_) {
       asio::post(w->ioc, [wp = w.get()] {
-        for (auto* s : std::vector<session_control*>(wp->sessions.begin(), wp->sessions.end())) s->drain();
+        for (auto* s : std::vector<session_control*>(wp->sessions.begin(), wp->sessions.end()))
+          s->drain();
       });
     }
     if (!wait_for_sessions(k_shutdown_grace)) {
       for (auto& w : workers_) {
         asio::post(w->ioc, [wp = w.get()] {
-          for (auto* s : std::vector<session_control*>(wp->sessions.begin(), wp->sessions.end())) s->abort();
+          for (auto* s : std::vector<session_control*>(wp->sessions.begin(), wp->sessions.end()))
+            s->abort();
         });
       }
       wait_for_sessions(std::chrono::seconds(2));
@@ -123,7 +125,8 @@ class proxy_server_impl final : public proxy_server {
         for (auto& w : workers_) {
           error_code ec;
           auto address = asio::ip::make_address(vip, ec);
-          if (ec) throw std::runtime_error("listener " + l.name + ": bad VIP address '" + vip + "'");
+          if (ec)
+            throw std::runtime_error("listener " + l.name + ": bad VIP address '" + vip + "'");
           tcp::endpoint ep(address, port);
           auto a = std::make_unique<tcp::acceptor>(w->ioc);
           a->open(ep.protocol(), ec);

@@ -16,7 +16,7 @@ namespace albsim::proxy {
 
 struct admission {
   bool admitted = true;
-  std::string limiter;  // which limit refused: "instance", "listener", "rule", "client-ip"
+  std::string limiter;     // which limit refused: "instance", "listener", "rule", "client-ip"
   bool vip_share = false;  // refused by one VIP's share of a multi-VIP instance limit
 };
 

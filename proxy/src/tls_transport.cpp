@@ -39,9 +39,7 @@ class tls_transport final : public client_transport {
     stream_.next_layer().close(ec);
   }
   tcp::socket& socket() override { return stream_.next_layer(); }
-  std::string ssl_protocol() const override {
-    return SSL_get_version(stream_.native_handle());
-  }
+  std::string ssl_protocol() const override { return SSL_get_version(stream_.native_handle()); }
   std::string ssl_cipher() const override {
     const char* c = SSL_get_cipher_name(stream_.native_handle());
     return c ? c : "";
@@ -67,8 +65,8 @@ void install_self_signed(asio::ssl::context& ctx) {
   X509V3_CTX v3;
   X509V3_set_ctx_nodb(&v3);
   X509V3_set_ctx(&v3, cert, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name,
-                                            "DNS:localhost,IP:127.0.0.1");
+  X509_EXTENSION* san =
+      X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
   if (san) {
     X509_add_ext(cert, san, -1);
     X509_EXTENSION_free(san);
@@ -98,9 +96,13 @@ std::unique_ptr<asio::ssl::context> make_server_tls_context(const std::string& c
   } else {
     error_code ec;
     ctx->use_certificate_chain_file(certificate_file, ec);
-    if (ec) throw std::runtime_error("cannot load certificate '" + certificate_file + "': " + ec.message());
+    if (ec)
+      throw std::runtime_error("cannot load certificate '" + certificate_file +
+                               "': " + ec.message());
     ctx->use_private_key_file(private_key_file, asio::ssl::context::pem, ec);
-    if (ec) throw std::runtime_error("cannot load private key '" + private_key_file + "': " + ec.message());
+    if (ec)
+      throw std::runtime_error("cannot load private key '" + private_key_file +
+                               "': " + ec.message());
   }
   return ctx;
 }

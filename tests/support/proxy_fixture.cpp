@@ -68,8 +68,7 @@ nlohmann::json proxy_harness::only_record(std::chrono::milliseconds timeout) {
 }
 
 std::optional<http_response> proxy_harness::get(const std::string& path,
-                                                const std::string& extra_header,
-                                                io_result* result,
+                                                const std::string& extra_header, io_result* result,
                                                 std::chrono::milliseconds timeout) {
   std::string req = "GET " + path + " HTTP/1.1\r\nHost: test.local\r\n";
   if (!extra_header.empty()) req += extra_header + "\r\n";

@@ -46,12 +46,18 @@ std::string lower(std::string s) {
 
 const char* to_string(io_result r) {
   switch (r) {
-    case io_result::ok: return "ok";
-    case io_result::eof: return "eof";
-    case io_result::reset: return "reset";
-    case io_result::refused: return "refused";
-    case io_result::timeout: return "timeout";
-    case io_result::error: return "error";
+    case io_result::ok:
+      return "ok";
+    case io_result::eof:
+      return "eof";
+    case io_result::reset:
+      return "reset";
+    case io_result::refused:
+      return "refused";
+    case io_result::timeout:
+      return "timeout";
+    case io_result::error:
+      return "error";
   }
   return "?";
 }
@@ -83,7 +89,8 @@ io_result raw_client::connect(const std::string& address, std::uint16_t port,
     sockaddr_in local{};
     local.sin_family = AF_INET;
     ::inet_pton(AF_INET, bind_address.c_str(), &local.sin_addr);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return io_result::error;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
+      return io_result::error;
   }
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
@@ -110,7 +117,8 @@ io_result raw_client::send_all(const std::string& bytes, std::chrono::millisecon
       sent += static_cast<std::size_t>(n);
       continue;
     }
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return from_errno(errno);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      return from_errno(errno);
     pollfd p{fd_, POLLOUT, 0};
     int r = ::poll(&p, 1, remaining_ms(deadline));
     if (r == 0) return io_result::timeout;
@@ -158,7 +166,9 @@ io_result raw_client::read_response(std::string& out, std::chrono::milliseconds 
       out.append(buf, static_cast<std::size_t>(n));
       continue;
     }
-    if (n == 0) return out.empty() ? io_result::eof : (end != std::string::npos ? io_result::ok : io_result::eof);
+    if (n == 0)
+      return out.empty() ? io_result::eof
+                         : (end != std::string::npos ? io_result::ok : io_result::eof);
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return from_errno(errno);
     pollfd p{fd_, POLLIN, 0};
     int ms = remaining_ms(deadline);

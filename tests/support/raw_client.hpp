@@ -14,12 +14,12 @@ namespace albsim::test {
 using namespace std::chrono_literals;
 
 enum class io_result {
-  ok,          // bytes moved
-  eof,         // orderly close (FIN) seen
-  reset,       // ECONNRESET / EPIPE
-  refused,     // ECONNREFUSED
-  timeout,     // the bound passed first
-  error,       // anything else
+  ok,       // bytes moved
+  eof,      // orderly close (FIN) seen
+  reset,    // ECONNRESET / EPIPE
+  refused,  // ECONNREFUSED
+  timeout,  // the bound passed first
+  error,    // anything else
 };
 const char* to_string(io_result r);
 
@@ -71,8 +71,7 @@ std::optional<http_response> simple_request(const std::string& address, std::uin
                                             std::chrono::milliseconds timeout = 5000ms);
 
 // Polls `predicate` until it holds or `timeout` passes (a bounded wait, not a sleep).
-bool eventually(const std::function<bool()>& predicate,
-                std::chrono::milliseconds timeout = 5000ms);
+bool eventually(const std::function<bool()>& predicate, std::chrono::milliseconds timeout = 5000ms);
 
 }  // namespace albsim::test
 

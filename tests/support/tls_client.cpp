@@ -1,6 +1,6 @@
+#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <fcntl.h>
 #include <sys/socket.h>
 
 #include "raw_client.hpp"

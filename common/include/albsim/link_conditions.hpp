@@ -36,7 +36,8 @@ struct link_conditions {
 // bandwidth bucket may be shared by passing one in, e.g. an instance-wide cap).
 class link_shaper {
  public:
-  explicit link_shaper(const link_conditions& c, std::shared_ptr<token_bucket> shared_bandwidth = {});
+  explicit link_shaper(const link_conditions& c,
+                       std::shared_ptr<token_bucket> shared_bandwidth = {});
 
   // How long to hold a chunk of `bytes` before handing it on (0 when the link is clean).
   std::chrono::nanoseconds delay_for(std::size_t bytes);

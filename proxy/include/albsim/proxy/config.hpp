@@ -50,8 +50,8 @@ struct rule_config {
   std::string host;         // "" = any; "*.example.com" matches subdomains; case-insensitive
   std::string path_prefix;  // "" = any
   std::string server_group;
-  qps_limit qps;            // rule-level limit
-  qps_limit per_client_qps; // per client IP under this rule
+  qps_limit qps;             // rule-level limit
+  qps_limit per_client_qps;  // per client IP under this rule
 };
 
 enum class listener_protocol { http, https };
@@ -59,16 +59,16 @@ enum class listener_protocol { http, https };
 struct listener_config {
   std::string name;  // defaults to "<protocol>-<port>"
   listener_protocol protocol = listener_protocol::http;
-  std::uint16_t port = 8080;  // 0 = let the kernel choose (tests, scenarios)
+  std::uint16_t port = 8080;     // 0 = let the kernel choose (tests, scenarios)
   std::string certificate_file;  // HTTPS: PEM; empty = generate a self-signed one at start
   std::string private_key_file;
-  nanoseconds request_timeout = 60s;  // default 60 s, 1-180 s [C]
-  nanoseconds idle_timeout = 15s;     // default 15 s, 1-600 s [C]
+  nanoseconds request_timeout = 60s;                // default 60 s, 1-180 s [C]
+  nanoseconds idle_timeout = 15s;                   // default 15 s, 1-600 s [C]
   std::uint32_t max_requests_per_connection = 100;  // [S]
   forwarded_headers forwarded;
   qps_limit qps;
-  link_conditions client_link;  // simulated conditions on the client edge
-  std::vector<rule_config> rules;  // first match wins
+  link_conditions client_link;       // simulated conditions on the client edge
+  std::vector<rule_config> rules;    // first match wins
   std::string default_server_group;  // when no rule matches
 };
 
@@ -81,8 +81,8 @@ struct health_check_config {
   health_check_protocol protocol = health_check_protocol::http;
   std::string method = "HEAD";  // HTTP checks use HEAD [C]
   std::string path = "/";
-  std::string host;             // Host header; empty = the server's address
-  nanoseconds interval = 2s;    // [C]
+  std::string host;           // Host header; empty = the server's address
+  nanoseconds interval = 2s;  // [C]
   nanoseconds timeout = 5s;
   std::uint32_t healthy_threshold = 3;    // [C]
   std::uint32_t unhealthy_threshold = 3;  // [C]
@@ -116,13 +116,13 @@ struct server_group_config {
 enum class exchange_event {
   connect_refused,
   connect_timeout,
-  connect_error,               // any other connect failure (unreachable, ...)
-  reset_before_response,       // RST before any response byte
-  closed_before_response,      // FIN before any response byte
-  malformed_response,          // unparsable status line / header
-  partial_response_header,     // some header bytes, then close or reset
-  response_timeout,            // no complete header within the request timeout
-  send_failed,                 // the request could not be written (reset, blackhole)
+  connect_error,            // any other connect failure (unreachable, ...)
+  reset_before_response,    // RST before any response byte
+  closed_before_response,   // FIN before any response byte
+  malformed_response,       // unparsable status line / header
+  partial_response_header,  // some header bytes, then close or reset
+  response_timeout,         // no complete header within the request timeout
+  send_failed,              // the request could not be written (reset, blackhole)
 };
 
 // One row of the outcome table (overridable per event from config).
@@ -133,10 +133,10 @@ struct outcome {
 };
 
 struct limits_config {
-  std::uint64_t max_header_line = 32768;  // one header (name + value) [C]: over = 400
-  std::uint64_t max_uri = 32768;          // request target [C]: over = 414
-  std::uint64_t max_header_block = 262144;  // all headers together (albsim's own bound)
-  std::uint64_t relay_buffer = 16384;       // body chunk size: memory per direction
+  std::uint64_t max_header_line = 32768;       // one header (name + value) [C]: over = 400
+  std::uint64_t max_uri = 32768;               // request target [C]: over = 414
+  std::uint64_t max_header_block = 262144;     // all headers together (albsim's own bound)
+  std::uint64_t relay_buffer = 16384;          // body chunk size: memory per direction
   std::uint64_t max_body = 50'000'000'000ULL;  // 50 GB [C]
   nanoseconds upstream_connect_timeout = 5s;   // 5 s, fixed on the balancer [S]
   // Upstream keep-alive pool: idle connections kept per server, and for how long.
