@@ -1,5 +1,7 @@
 #include "proxy_fixture.hpp"
 
+#include "albsim/scenarios/scenario.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -8,19 +10,8 @@
 namespace albsim::test {
 
 proxy::proxy_config base_proxy_config() {
-  proxy::proxy_config c;
-  c.source_file = "<test>";
-  c.access_log = "";
-  proxy::listener_config l;
-  l.name = "http-test";
-  l.port = 0;
-  l.default_server_group = "main";
-  c.listeners.push_back(l);
-  proxy::server_group_config g;
-  g.name = "main";
-  g.health_check.enabled = false;
-  c.server_groups.push_back(g);
-  return c;
+  // The same starting point as every scenario: one HTTP listener on 127.0.0.1:0, group "main".
+  return scenarios::base_proxy_config();
 }
 
 proxy_harness::proxy_harness(proxy::proxy_config config, int backends)
