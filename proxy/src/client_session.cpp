@@ -290,12 +290,19 @@ class client_session final : public std::enable_shared_from_this<client_session>
     return n == 0;
   }
 
-  std::optional<std::uint64_t> tcpinfo_rtt() const {
-    tcp_info info{};
-    socklen_t len = sizeof info;
-    if (::getsockopt(fd_, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return std::nullopt;
+  // The kernel's smoothed RTT of the client connection plus the simulated link's. The kernel
+  // value moves slowly, so a busy connection asks for it at most every 100 ms.
+  std::optional<std::uint64_t> tcpinfo_rtt() {
+    const auto now = clock::now();
+    if (!rtt_us_ || now - rtt_read_at_ > std::chrono::milliseconds(100)) {
+      tcp_info info{};
+      socklen_t len = sizeof info;
+      if (::getsockopt(fd_, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return std::nullopt;
+      rtt_us_ = info.tcpi_rtt;
+      rtt_read_at_ = now;
+    }
     auto extra = std::chrono::duration_cast<std::chrono::microseconds>(lc_.client_link.extra_rtt);
-    return static_cast<std::uint64_t>(info.tcpi_rtt) + static_cast<std::uint64_t>(extra.count());
+    return *rtt_us_ + static_cast<std::uint64_t>(extra.count());
   }
 
   // ---- TLS ------------------------------------------------------------------------------------
@@ -983,7 +990,9 @@ class client_session final : public std::enable_shared_from_this<client_session>
   bool aborted_ = false;   // the proxy stopped before this request finished
   std::chrono::nanoseconds throttled_{0};
   clock::time_point head_done_at_;
-  clock::time_point read_done_at_;  // when the last client read completed  // when the current
+  clock::time_point read_done_at_;
+  std::optional<std::uint64_t> rtt_us_;  // last TCP_INFO reading
+  clock::time_point rtt_read_at_;  // when the last client read completed  // when the current
                                     // request's head was complete
   std::uint64_t body_sent_total_ = 0;
 };

@@ -20,12 +20,13 @@ std::optional<upstream_pool::socket> upstream_pool::checkout(const std::string& 
   auto it = idle_.find(server);
   if (it == idle_.end()) return std::nullopt;
   auto& v = it->second;
+  const auto now = std::chrono::steady_clock::now();
   while (!v.empty()) {
-    socket s = std::move(v.back());
+    idle_connection c = std::move(v.back());
     v.pop_back();
-    if (still_idle(s)) return s;
+    if (now - c.since < k_trust_fresh || still_idle(c.s)) return std::move(c.s);
     boost::system::error_code ec;
-    s.close(ec);
+    c.s.close(ec);
   }
   return std::nullopt;
 }
@@ -37,14 +38,14 @@ void upstream_pool::checkin(const std::string& server, socket s) {
     s.close(ec);
     return;
   }
-  v.push_back(std::move(s));
+  v.push_back({std::move(s), std::chrono::steady_clock::now()});
 }
 
 void upstream_pool::clear() {
   for (auto& [k, v] : idle_) {
-    for (auto& s : v) {
+    for (auto& c : v) {
       boost::system::error_code ec;
-      s.close(ec);
+      c.s.close(ec);
     }
   }
   idle_.clear();
