@@ -4,14 +4,14 @@
 #
 #   bench/backend_vs_nginx.sh [ALBSIM_BINARY] [DURATION_SECONDS] [CONNECTIONS]
 #
-# Defaults: build-backend/albsim (or build/albsim), 10 s, 50 connections, wrk -t1.
+# Defaults: build/albsim (or build-backend/albsim), 10 s, 50 connections, wrk -t1.
 # Target (issue 2): albsim >= 0.7 x nginx.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
 albsim="${1:-}"
 if [[ -z "$albsim" ]]; then
-  for candidate in "$here/build-backend/albsim" "$here/build/albsim"; do
+  for candidate in "$here/build/albsim" "$here/build-backend/albsim"; do
     [[ -x "$candidate" ]] && albsim="$candidate" && break
   done
 fi
