@@ -992,8 +992,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
   clock::time_point head_done_at_;
   clock::time_point read_done_at_;
   std::optional<std::uint64_t> rtt_us_;  // last TCP_INFO reading
-  clock::time_point rtt_read_at_;  // when the last client read completed  // when the current
-                                    // request's head was complete
+  clock::time_point rtt_read_at_;        // when the last client read completed  // when the current
+                                         // request's head was complete
   std::uint64_t body_sent_total_ = 0;
 };
 

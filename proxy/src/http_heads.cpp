@@ -92,7 +92,22 @@ request_failure classify_request_error(const error_code& ec, std::string_view re
 }
 
 // ---------------------------------------------------------------------------------------------
-struct request_head::impl : http::basic_parser<true> {
+// The body callbacks of both parsers: accept every byte (the proxy forwards the raw bytes the
+// parser consumed; the parser only checks the framing).
+template <bool is_request>
+struct framing_parser : http::basic_parser<is_request> {
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(boost::optional<std::uint64_t> const&, error_code&) override {}
+  std::size_t on_body_impl(bsv body, error_code&) override { return body.size(); }
+  void on_chunk_header_impl(std::uint64_t, bsv, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, bsv body, error_code&) override {
+    return body.size();
+  }
+  void on_finish_impl(error_code&) override {}
+};
+
+// ---------------------------------------------------------------------------------------------
+struct request_head::impl : framing_parser<true> {
   head_limits limits;
   std::string method, target, host, user_agent, referer, xff, x_real_ip, fields;
   int version = 11;
@@ -145,14 +160,6 @@ struct request_head::impl : http::basic_parser<true> {
     }
     if (!is_hop_by_hop(f)) append_field(fields, name, value);
   }
-  void on_header_impl(error_code&) override {}
-  void on_body_init_impl(boost::optional<std::uint64_t> const&, error_code&) override {}
-  std::size_t on_body_impl(bsv body, error_code&) override { return body.size(); }
-  void on_chunk_header_impl(std::uint64_t, bsv, error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, bsv body, error_code&) override {
-    return body.size();
-  }
-  void on_finish_impl(error_code&) override {}
 };
 
 request_head::request_head(const head_limits& limits) : impl_(std::make_unique<impl>(limits)) {}
@@ -188,7 +195,7 @@ bool request_head::expects_continue() const { return impl_->expect_continue; }
 const std::string& request_head::forward_fields() const { return impl_->fields; }
 
 // ---------------------------------------------------------------------------------------------
-struct response_head::impl : http::basic_parser<false> {
+struct response_head::impl : framing_parser<false> {
   int status = 0;
   std::string reason, fields;
 
@@ -206,14 +213,6 @@ struct response_head::impl : http::basic_parser<false> {
   void on_field_impl(http::field f, bsv name, bsv value, error_code&) override {
     if (!is_hop_by_hop(f)) append_field(fields, name, value);
   }
-  void on_header_impl(error_code&) override {}
-  void on_body_init_impl(boost::optional<std::uint64_t> const&, error_code&) override {}
-  std::size_t on_body_impl(bsv body, error_code&) override { return body.size(); }
-  void on_chunk_header_impl(std::uint64_t, bsv, error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, bsv body, error_code&) override {
-    return body.size();
-  }
-  void on_finish_impl(error_code&) override {}
 };
 
 response_head::response_head(bool head_request, std::uint32_t max_header_block)
