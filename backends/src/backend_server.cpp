@@ -170,10 +170,11 @@ class running_backend final : public backend_server {
                "the backend's accept queue was full and reset the connection (an overflow, as "
                "with tcp_abort_on_overflow=1)"});
         }
-        socket.set_option(asio::socket_base::linger(true, 0), ignored);
-        socket.close(ignored);
+        // Count first: whoever sees the RST may read the counters at once.
         bump(context_.counters.overflows);
         bump(context_.counters.resets);
+        socket.set_option(asio::socket_base::linger(true, 0), ignored);
+        socket.close(ignored);
         continue;
       }
       start_session(std::move(socket), context_);

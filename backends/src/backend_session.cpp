@@ -514,10 +514,11 @@ asio::awaitable<void> session::blackhole_then_reset() {
 }
 
 void session::reset_now() {
+  // Count first: whoever sees the RST may read the counters at once.
+  bump(ctx_.counters.resets);
   error_code ec;
   socket_.set_option(asio::socket_base::linger(true, 0), ec);
   socket_.close(ec);
-  bump(ctx_.counters.resets);
 }
 
 }  // namespace
