@@ -478,6 +478,51 @@ TEST(ProxyHttps, ServesRequestsOverTlsAndLogsTheSession) {
   EXPECT_NE(rec["ssl_cipher"], "-");
 }
 
+TEST(ProxyHttps, OwnRepliesAndUpstreamFailuresAreTheSameOverTls) {
+  auto cfg = base_proxy_config();
+  cfg.listeners[0].protocol = proxy::listener_protocol::https;
+  proxy::server_group_config dead;
+  dead.name = "dead";
+  dead.health_check.enabled = false;
+  refused_port nothing;
+  dead.servers.push_back(proxy::server_config{"127.0.0.1", nothing.port(), 100, ""});
+  cfg.server_groups.push_back(dead);
+  proxy::rule_config rule;
+  rule.name = "to-dead";
+  rule.path_prefix = "/dead";
+  rule.server_group = "dead";
+  cfg.listeners[0].rules.push_back(rule);
+  proxy_harness h(cfg);
+  auto send = [&](const std::string& method, const std::string& path, const std::string& extra) {
+    return tls_request(
+        h.address(), h.port(),
+        method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + extra + "Connection: close\r\n\r\n");
+  };
+  struct row {
+    std::string method, path, extra;
+    int status;
+    std::string cause;
+  } rows[] = {
+      {"TRACE", "/", "", 405, "405-trace"},
+      {"GET", "/status/503", "", 503, "503-backend-returned"},
+      {"GET", "/dead", "", 502, "502-connection-refused"},
+      {"GET", "/", "X-Albsim-Backend: reset\r\n", 500, "500-backend-reset"},
+      {"GET", "/" + std::string(33000, 'a'), "", 414, "414-uri-too-long"},
+  };
+  for (const auto& r : rows) {
+    auto resp = send(r.method, r.path, r.extra);
+    ASSERT_TRUE(resp) << r.cause;
+    EXPECT_EQ(resp->status, r.status) << r.cause;
+  }
+  auto recs = h.records(std::size(rows));
+  ASSERT_EQ(recs.size(), std::size(rows));
+  for (std::size_t i = 0; i < std::size(rows); ++i) {
+    EXPECT_EQ(recs[i]["sim_cause"], rows[i].cause);
+    EXPECT_EQ(recs[i]["scheme"], "HTTPS");
+    EXPECT_NE(recs[i]["ssl_protocol"], "-");
+  }
+}
+
 TEST(ProxyClientLink, ExtraRttShowsInTcpinfoRttAndSlowsTheExchange) {
   auto cfg = base_proxy_config();
   cfg.listeners[0].client_link.extra_rtt = 200ms;
