@@ -116,7 +116,7 @@ class writer {
 // per thread.
 std::string iso_time(std::chrono::system_clock::time_point t) {
   thread_local std::time_t cached_second = -1;
-  thread_local char cached[24];
+  thread_local char cached[64];  // room for any int the format could print
   auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
   std::time_t tt = std::chrono::system_clock::to_time_t(secs);

@@ -256,7 +256,6 @@ class client_session final : public std::enable_shared_from_this<client_session>
                                            asio::buffer(b.data(), b.size())};
     auto [ec, n] =
         plain_ ? co_await asio::async_write(*plain_, bufs, nothrow) : co_await tr_->write(bufs);
-    if (!ec) body_sent_total_ += n;
     if (timed_out_) ec = asio::error::timed_out;
     co_return ec;
   }
@@ -994,7 +993,6 @@ class client_session final : public std::enable_shared_from_this<client_session>
   std::optional<std::uint64_t> rtt_us_;  // last TCP_INFO reading
   clock::time_point rtt_read_at_;        // when the last client read completed  // when the current
                                          // request's head was complete
-  std::uint64_t body_sent_total_ = 0;
 };
 
 }  // namespace
