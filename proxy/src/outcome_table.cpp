@@ -15,65 +15,56 @@ decision make(int status, std::string upstream_status, std::string cause, std::s
   return decision{status, std::move(upstream_status), std::move(cause), std::move(detail)};
 }
 
+// The upstream rows: event, default status, cause, what happened, and whether the timeout that
+// fired is appended to the detail.
+struct upstream_row {
+  exchange_event event;
+  int status;
+  std::string_view cause;
+  std::string_view detail;
+  bool names_timeout = false;
+};
+
+constexpr upstream_row k_upstream_rows[] = {
+    {exchange_event::connect_refused, 502, "502-connection-refused",
+     "the backend refused the TCP connection: nothing listens on its port"},
+    {exchange_event::connect_timeout, 504, "504-connect-timeout",
+     "the backend did not complete the TCP handshake within", true},
+    {exchange_event::connect_error, 502, "502-connection-refused",
+     "the connection to the backend could not be opened"},
+    {exchange_event::reset_before_response, 500, "500-backend-reset",
+     "the backend reset the connection (TCP RST) before sending any response byte"},
+    {exchange_event::closed_before_response, 502, "502-backend-closed-no-response",
+     "the backend closed the connection (FIN) without sending any response"},
+    {exchange_event::malformed_response, 502, "502-invalid-response",
+     "the backend's response could not be parsed"},
+    {exchange_event::partial_response_header, 502, "502-backend-incomplete",
+     "the backend sent part of its response header, then the connection ended"},
+    {exchange_event::response_timeout, 504, "504-request-timeout",
+     "the backend did not answer within the listener's request timeout of", true},
+    {exchange_event::send_failed, 502, "502-backlog-full",
+     "the connection to the backend broke before the request was delivered"},
+};
+
+const upstream_row& row_of(exchange_event e) {
+  for (const auto& r : k_upstream_rows) {
+    if (r.event == e) return r;
+  }
+  return k_upstream_rows[0];  // unreachable: every event has a row
+}
+
 }  // namespace
 
-outcome_table::outcome_table(const std::map<exchange_event, outcome>& overrides)
-    : rows_{
-          {exchange_event::connect_refused, {502, "-"}},
-          {exchange_event::connect_timeout, {504, "-"}},
-          {exchange_event::connect_error, {502, "-"}},
-          {exchange_event::reset_before_response, {500, "-"}},
-          {exchange_event::closed_before_response, {502, "-"}},
-          {exchange_event::malformed_response, {502, "-"}},
-          {exchange_event::partial_response_header, {502, "-"}},
-          {exchange_event::response_timeout, {504, "-"}},
-          {exchange_event::send_failed, {502, "-"}},
-      } {
+outcome_table::outcome_table(const std::map<exchange_event, outcome>& overrides) {
+  for (const auto& r : k_upstream_rows) rows_[r.event] = outcome{r.status, "-"};
   for (const auto& [e, o] : overrides) rows_[e] = o;
 }
 
 decision outcome_table::upstream(exchange_event e, const event_context& c) const {
   const outcome& row = rows_.at(e);
-  decision d{row.status, row.upstream_status, "", ""};
-  switch (e) {
-    case exchange_event::connect_refused:
-      d.cause = "502-connection-refused";
-      d.detail = "the backend refused the TCP connection: nothing listens on its port";
-      break;
-    case exchange_event::connect_timeout:
-      d.cause = "504-connect-timeout";
-      d.detail = "the backend did not complete the TCP handshake within " + secs(c.timeout);
-      break;
-    case exchange_event::connect_error:
-      d.cause = "502-connection-refused";
-      d.detail = "the connection to the backend could not be opened";
-      break;
-    case exchange_event::reset_before_response:
-      d.cause = "500-backend-reset";
-      d.detail = "the backend reset the connection (TCP RST) before sending any response byte";
-      break;
-    case exchange_event::closed_before_response:
-      d.cause = "502-backend-closed-no-response";
-      d.detail = "the backend closed the connection (FIN) without sending any response";
-      break;
-    case exchange_event::malformed_response:
-      d.cause = "502-invalid-response";
-      d.detail = "the backend's response could not be parsed";
-      break;
-    case exchange_event::partial_response_header:
-      d.cause = "502-backend-incomplete";
-      d.detail = "the backend sent part of its response header, then the connection ended";
-      break;
-    case exchange_event::response_timeout:
-      d.cause = "504-request-timeout";
-      d.detail =
-          "the backend did not answer within the listener's request timeout of " + secs(c.timeout);
-      break;
-    case exchange_event::send_failed:
-      d.cause = "502-backlog-full";
-      d.detail = "the connection to the backend broke before the request was delivered";
-      break;
-  }
+  const upstream_row& what = row_of(e);
+  decision d{row.status, row.upstream_status, std::string(what.cause), std::string(what.detail)};
+  if (what.names_timeout) d.detail += " " + secs(c.timeout);
   // An in-process backend that broke this connection on purpose names the fault; a reset that
   // comes from an accept-queue overflow or a blackholed link is a transport failure (502), not
   // a backend that read the request and aborted (500).
