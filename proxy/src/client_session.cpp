@@ -217,6 +217,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
     co_await pace_timer_.async_wait(nothrow);
   }
 
+  // Counts pacing that only an instance bandwidth cap can explain (both directions' buckets
+  // exist together), for telling the *-bandwidth-throttled causes apart.
   void note_shaping(std::chrono::nanoseconds d) {
     if (rt_.bandwidth_in && d > lc_.client_link.extra_rtt) throttled_ += d;
   }
@@ -245,7 +247,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
   asio::awaitable<error_code> client_write(std::string_view a, std::string_view b = {}) {
     if (write_shaper_.active()) {
       auto d = write_shaper_.delay_for(a.size() + b.size());
-      if (rt_.bandwidth_out && d > lc_.client_link.extra_rtt) throttled_ += d;
+      note_shaping(d);
       co_await pause(d);
       if (timed_out_) co_return asio::error::timed_out;
       // A client that left while the link held the bytes back would not see them: writing into
