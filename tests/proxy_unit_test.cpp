@@ -273,5 +273,26 @@ TEST(AccessLogRecord, AnyBytesTheClientSentStayValidJson) {
   EXPECT_EQ(j["http_user_agent"], "plain");
 }
 
+TEST(AccessLogRecord, EscapesEveryAwkwardByteAtEveryPositionOfALongValue) {
+  // Values of 8 bytes and more are scanned a word at a time: an awkward byte anywhere in the
+  // word (first, middle, last, in the tail) must still be escaped.
+  const std::string awkward = std::string("\x01\x1f\"\\\x7f\n\t", 7);
+  for (char c : awkward) {
+    for (std::size_t pos = 0; pos < 24; ++pos) {
+      access_log_record r;
+      std::string uri(24, 'a');
+      uri[pos] = c;
+      r.request_uri = uri;
+      std::string line(r.render_view());
+      auto j = nlohmann::json::parse(line);
+      ASSERT_EQ(j["request_uri"], uri) << "byte " << int(c) << " at " << pos;
+    }
+  }
+  access_log_record r;
+  r.http_user_agent = std::string(40, 'x') + "\xe9";
+  auto j = nlohmann::json::parse(r.render());
+  EXPECT_EQ(j["http_user_agent"], std::string(40, 'x') + "\u00e9");
+}
+
 }  // namespace
 }  // namespace albsim::proxy

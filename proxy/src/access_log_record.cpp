@@ -1,15 +1,16 @@
 #include "access_log_record.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <memory>
 
 namespace albsim::proxy {
 namespace {
 
-// Appends `s` as a JSON string; runs of plain characters are copied at once (this is on the
-// request path, so no per-character push_back).
 // Bytes that go into a JSON string as they are.
 constexpr std::array<bool, 256> k_plain = [] {
   std::array<bool, 256> t{};
@@ -17,139 +18,205 @@ constexpr std::array<bool, 256> k_plain = [] {
   return t;
 }();
 
-void append_escaped(std::string& out, std::string_view s) {
-  out += '"';
-  if (s.empty()) {
-    out += '-';
-  } else {
-    std::size_t run = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      const auto c = static_cast<unsigned char>(s[i]);
-      if (k_plain[c]) continue;
-      out.append(s.data() + run, i - run);
-      run = i + 1;
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        default: {
-          // Keep the line valid JSON whatever bytes the client sent.
-          static constexpr char hex[] = "0123456789abcdef";
-          char buf[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-          out.append(buf, 6);
-        }
-      }
-    }
-    out.append(s.data() + run, s.size() - run);
-  }
-  out += '"';
-}
-
-void append_number(std::string& out, std::uint64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
-}
-
-// Fixed-point with 0 or 3 decimals through integer formatting (far cheaper than a floating
-// point conversion, and these are durations: never negative, never huge).
-void append_fixed(std::string& out, double v, int precision) {
-  if (!(v >= 0) || v > 1e12) v = 0;
-  if (precision == 0) {
-    append_number(out, static_cast<std::uint64_t>(v + 0.5));
-    return;
-  }
-  const auto thousandths = static_cast<std::uint64_t>(v * 1000.0 + 0.5);
-  append_number(out, thousandths / 1000);
-  const auto frac = thousandths % 1000;
-  char buf[4] = {'.', static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10),
-                 static_cast<char>('0' + frac % 10)};
-  out.append(buf, 4);
-}
-
+// Writes one record into a buffer sized for the worst case beforehand, so the request path
+// renders with plain stores: no capacity checks and no allocation per field.
 class writer {
  public:
-  explicit writer(std::string& out) : out_(out) { out_ += '{'; }
-  void str(std::string_view key, std::string_view value) {
-    key_(key);
-    append_escaped(out_, value);
+  explicit writer(char* p) : p_(p) { *p_++ = '{'; }
+  char* end() {
+    *p_++ = '}';
+    return p_;
   }
-  void num(std::string_view key, std::uint64_t v) {
+
+  template <std::size_t N>
+  void str(const char (&key)[N], std::string_view value) {
     key_(key);
-    append_number(out_, v);
+    escaped(value);
   }
-  void seconds(std::string_view key, std::optional<double> v, int precision = 3) {
+  template <std::size_t N>
+  void num(const char (&key)[N], std::uint64_t v) {
+    key_(key);
+    number(v);
+  }
+  // Fixed point with 0 or 3 decimals through integer formatting (these are durations: never
+  // negative, never huge); an absent value is "-".
+  template <std::size_t N>
+  void fixed(const char (&key)[N], std::optional<double> v, int precision) {
     key_(key);
     if (!v) {
-      out_ += "\"-\"";
+      put("\"-\"", 3);
       return;
     }
-    append_fixed(out_, *v, precision);
+    double x = *v;
+    if (!(x >= 0) || x > 1e12) x = 0;
+    if (precision == 0) {
+      number(static_cast<std::uint64_t>(x + 0.5));
+      return;
+    }
+    const auto thousandths = static_cast<std::uint64_t>(x * 1000.0 + 0.5);
+    number(thousandths / 1000);
+    const auto frac = thousandths % 1000;
+    *p_++ = '.';
+    *p_++ = static_cast<char>('0' + frac / 100);
+    *p_++ = static_cast<char>('0' + frac / 10 % 10);
+    *p_++ = static_cast<char>('0' + frac % 10);
   }
-  void end() { out_ += '}'; }
+  // "2026-11-25T09:00:05.004+00:00"; the part up to the second is formatted once per second
+  // per thread.
+  void time(std::chrono::system_clock::time_point t) {
+    thread_local std::time_t cached_second = -1;
+    thread_local char cached[64];  // room for any int the format could print
+    thread_local std::size_t cached_len = 0;
+    auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
+    std::time_t tt = std::chrono::system_clock::to_time_t(secs);
+    if (tt != cached_second) {
+      std::tm tm{};
+      gmtime_r(&tt, &tm);
+      int n =
+          std::snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+      cached_len = n > 0 ? static_cast<std::size_t>(n) : 0;
+      cached_second = tt;
+    }
+    key_("time");
+    *p_++ = '"';
+    put(cached, cached_len);
+    const char frac[10] = {'.',
+                           static_cast<char>('0' + ms / 100),
+                           static_cast<char>('0' + ms / 10 % 10),
+                           static_cast<char>('0' + ms % 10),
+                           '+',
+                           '0',
+                           '0',
+                           ':',
+                           '0',
+                           '0'};
+    put(frac, sizeof frac);
+    *p_++ = '"';
+  }
+
+  // The most bytes a string value can take: every byte escaped as \u00XX, quotes around.
+  static constexpr std::size_t bound(std::string_view s) { return 6 * s.size() + 3; }
 
  private:
-  void key_(std::string_view key) {
-    if (!first_) out_ += ',';
+  template <std::size_t N>
+  void key_(const char (&key)[N]) {
+    if (!first_) *p_++ = ',';
     first_ = false;
-    out_ += '"';
-    out_ += key;
-    out_ += "\":";
+    *p_++ = '"';
+    std::memcpy(p_, key, N - 1);
+    p_ += N - 1;
+    *p_++ = '"';
+    *p_++ = ':';
   }
-  std::string& out_;
+  void put(const char* s, std::size_t n) {
+    std::memcpy(p_, s, n);
+    p_ += n;
+  }
+  void number(std::uint64_t v) { p_ = std::to_chars(p_, p_ + 20, v).ptr; }
+  // True when one of the 8 bytes in `w` cannot go into a JSON string as it is: a control
+  // byte, DEL, a byte over 0x7f, '"' or '\\'. Exact (bit tricks that never miss a byte).
+  static bool needs_escape(std::uint64_t w) {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    auto has_zero = [&](std::uint64_t v) { return (v - ones) & ~v & highs; };
+    const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+    return (below_space | (w & highs) | has_zero(w ^ (ones * 0x7f)) | has_zero(w ^ (ones * '"')) |
+            has_zero(w ^ (ones * '\\'))) != 0;
+  }
+  void escape_one(unsigned char c) {
+    *p_++ = '\\';
+    switch (c) {
+      case '"':
+        *p_++ = '"';
+        break;
+      case '\\':
+        *p_++ = '\\';
+        break;
+      case '\n':
+        *p_++ = 'n';
+        break;
+      case '\r':
+        *p_++ = 'r';
+        break;
+      case '\t':
+        *p_++ = 't';
+        break;
+      default: {
+        // Keep the line valid JSON whatever bytes the client sent.
+        static constexpr char hex[] = "0123456789abcdef";
+        const char u[5] = {'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        put(u, 5);
+      }
+    }
+  }
+  // A JSON string, 8 plain bytes at a time; an empty value is "-".
+  void escaped(std::string_view s) {
+    *p_++ = '"';
+    if (s.empty()) *p_++ = '-';
+    const char* in = s.data();
+    const char* const end = in + s.size();
+    while (in < end) {
+      if (end - in >= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, in, 8);
+        if (!needs_escape(w)) {
+          std::memcpy(p_, in, 8);
+          p_ += 8;
+          in += 8;
+          continue;
+        }
+      }
+      const auto c = static_cast<unsigned char>(*in++);
+      if (k_plain[c]) {
+        *p_++ = static_cast<char>(c);
+      } else {
+        escape_one(c);
+      }
+    }
+    *p_++ = '"';
+  }
+
+  char* p_;
   bool first_ = true;
 };
 
-// "2026-11-25T09:00:05.004+00:00"; the part up to the second is formatted once per second
-// per thread.
-std::string iso_time(std::chrono::system_clock::time_point t) {
-  thread_local std::time_t cached_second = -1;
-  thread_local char cached[64];  // room for any int the format could print
-  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
-  std::time_t tt = std::chrono::system_clock::to_time_t(secs);
-  if (tt != cached_second) {
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    std::snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    cached_second = tt;
-  }
-  std::string out(cached);
-  char frac[12] = {'.',
-                   static_cast<char>('0' + ms / 100),
-                   static_cast<char>('0' + ms / 10 % 10),
-                   static_cast<char>('0' + ms % 10),
-                   '+',
-                   '0',
-                   '0',
-                   ':',
-                   '0',
-                   '0'};
-  out.append(frac, 10);
-  return out;
-}
+// Everything but the string values: field names, punctuation, numbers and the time stamp.
+constexpr std::size_t k_fixed_bound = 2048;
 
 }  // namespace
 
-std::string access_log_record::render() const {
-  std::string out;
-  out.reserve(900);
-  writer w(out);
+std::string_view access_log_record::render_view() const {
+  const std::string_view strings[] = {app_lb_id,
+                                      vip_addr,
+                                      client_ip,
+                                      server_protocol,
+                                      request_method,
+                                      request_uri,
+                                      host,
+                                      host,
+                                      http_referer,
+                                      http_user_agent,
+                                      http_x_forwarded_for,
+                                      http_x_real_ip,
+                                      upstream_status,
+                                      upstream_addr,
+                                      ssl_protocol,
+                                      ssl_cipher,
+                                      sim_cause,
+                                      sim_detail};
+  std::size_t bound = k_fixed_bound;
+  for (auto s : strings) bound += writer::bound(s);
+  // One buffer per thread, grown to the largest record seen (never zero-filled).
+  thread_local std::unique_ptr<char[]> buffer;
+  thread_local std::size_t capacity = 0;
+  if (bound > capacity) {
+    capacity = std::max(bound, 2 * capacity);
+    buffer = std::make_unique_for_overwrite<char[]>(capacity);
+  }
+  writer w(buffer.get());
   w.str("__topic__", "alb_layer7_access_log");
-  w.str("time", iso_time(time));
+  w.time(time);
   w.str("app_lb_id", app_lb_id);
   w.str("vip_addr", vip_addr);
   w.num("slb_vport", slb_vport);
@@ -166,14 +233,14 @@ std::string access_log_record::render() const {
   w.str("http_x_forwarded_for", http_x_forwarded_for);
   w.str("http_x_real_ip", http_x_real_ip);
   w.num("request_length", request_length);
-  w.num("status", static_cast<std::uint64_t>(status));
+  w.num("status", static_cast<std::uint64_t>(status < 0 ? 0 : status));
   w.str("upstream_status", upstream_status);
   w.str("upstream_addr", upstream_addr);
-  w.seconds("request_time", request_time);
-  w.seconds("read_request_time", read_request_time, 0);
-  w.seconds("write_response_time", write_response_time, 0);
-  w.seconds("upstream_connect_time", upstream_connect_time);
-  w.seconds("upstream_response_time", upstream_response_time);
+  w.fixed("request_time", request_time, 3);
+  w.fixed("read_request_time", read_request_time, 0);
+  w.fixed("write_response_time", write_response_time, 0);
+  w.fixed("upstream_connect_time", upstream_connect_time, 3);
+  w.fixed("upstream_response_time", upstream_response_time, 3);
   w.num("body_bytes_sent", body_bytes_sent);
   if (tcpinfo_rtt)
     w.num("tcpinfo_rtt", *tcpinfo_rtt);
@@ -183,8 +250,10 @@ std::string access_log_record::render() const {
   w.str("ssl_cipher", ssl_cipher);
   w.str("sim_cause", sim_cause);
   w.str("sim_detail", sim_detail);
-  w.end();
-  return out;
+  char* end = w.end();
+  return {buffer.get(), static_cast<std::size_t>(end - buffer.get())};
 }
+
+std::string access_log_record::render() const { return std::string(render_view()); }
 
 }  // namespace albsim::proxy

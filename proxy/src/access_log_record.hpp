@@ -44,6 +44,9 @@ struct access_log_record {
 
   // One JSON object, no newline. Empty strings and empty optionals are written as "-".
   std::string render() const;
+  // The same, in a buffer of the calling thread's that the next call on this thread reuses
+  // (no allocation once the buffer has grown).
+  std::string_view render_view() const;
 };
 
 }  // namespace albsim::proxy
