@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <boost/container/small_vector.hpp>
+
 namespace albsim::proxy {
 namespace {
 
@@ -34,15 +36,16 @@ server_group::server_group(const server_group_config& config)
 server_group::pick_result server_group::pick(std::uint32_t client_ip) {
   if (config_.servers.empty()) return {-1, pick_failure::empty};
   std::lock_guard lock(mutex_);
-  std::vector<int> weighted;
-  std::vector<int> healthy;
+  // Picking runs on every request: small groups need no allocation.
+  boost::container::small_vector<int, 16> weighted;
+  boost::container::small_vector<int, 16> healthy;
   for (std::size_t i = 0; i < state_.size(); ++i) {
     if (config_.servers[i].weight == 0) continue;
     weighted.push_back(static_cast<int>(i));
     if (state_[i].healthy) healthy.push_back(static_cast<int>(i));
   }
   if (weighted.empty()) return {-1, pick_failure::all_zero_weight};
-  const std::vector<int>& candidates = healthy.empty() ? weighted : healthy;  // fail open
+  std::span<const int> candidates = healthy.empty() ? weighted : healthy;  // fail open
   switch (config_.scheduler) {
     case scheduler_kind::weighted_round_robin:
       return {pick_round_robin(candidates), pick_failure::none};
@@ -56,7 +59,7 @@ server_group::pick_result server_group::pick(std::uint32_t client_ip) {
 
 // Smooth weighted round robin (as nginx does it): every candidate gains its weight, the one
 // with the most wins and pays back the total. Spreads a heavy server's turns evenly.
-int server_group::pick_round_robin(const std::vector<int>& candidates) {
+int server_group::pick_round_robin(std::span<const int> candidates) {
   std::int64_t total = 0;
   int best = candidates.front();
   for (int i : candidates) {
@@ -71,8 +74,8 @@ int server_group::pick_round_robin(const std::vector<int>& candidates) {
 
 // Fewest in-flight connections per unit of weight; ties (e.g. sequential requests, nothing in
 // flight) are broken by weighted round robin so that load still spreads by weight.
-int server_group::pick_least_connections(const std::vector<int>& candidates) {
-  std::vector<int> least;
+int server_group::pick_least_connections(std::span<const int> candidates) {
+  boost::container::small_vector<int, 16> least;
   for (int i : candidates) {
     if (least.empty()) {
       least.push_back(i);
@@ -91,7 +94,7 @@ int server_group::pick_least_connections(const std::vector<int>& candidates) {
 // Weighted rendezvous hashing: each (client, server) pair draws a score; the highest wins. A
 // client keeps its server as long as that server stays a candidate, and a server leaving moves
 // only its own clients.
-int server_group::pick_hash(const std::vector<int>& candidates, std::uint32_t client_ip) const {
+int server_group::pick_hash(std::span<const int> candidates, std::uint32_t client_ip) const {
   int best = candidates.front();
   double best_score = -1;
   for (int i : candidates) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -56,9 +57,9 @@ class server_group {
     std::uint64_t hash_key = 0;       // identity of the server for the consistent hash
   };
 
-  int pick_round_robin(const std::vector<int>& candidates);
-  int pick_least_connections(const std::vector<int>& candidates);
-  int pick_hash(const std::vector<int>& candidates, std::uint32_t client_ip) const;
+  int pick_round_robin(std::span<const int> candidates);
+  int pick_least_connections(std::span<const int> candidates);
+  int pick_hash(std::span<const int> candidates, std::uint32_t client_ip) const;
 
   const server_group_config config_;
   mutable std::mutex mutex_;
