@@ -107,8 +107,9 @@ class client_session final : public std::enable_shared_from_this<client_session>
         limits_(rt.config.limits),
         timer_(w.ioc),
         pace_timer_(w.ioc),
-        cbuf_(limits_.max_header_block + limits_.relay_buffer),
-        ubuf_(limits_.max_header_block + limits_.relay_buffer),
+        read_ahead_signal_(w.ioc),
+        cbuf_(limits_.max_header_block + limits_.relay_buffer, pool_allocator<char>(w.buffers)),
+        ubuf_(limits_.max_header_block + limits_.relay_buffer, pool_allocator<char>(w.buffers)),
         read_shaper_(lc_.client_link, rt.bandwidth_in),
         write_shaper_(lc_.client_link, rt.bandwidth_out) {
     error_code ec;
@@ -117,6 +118,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     if (!ec) {
       client_ip_ = remote.address().to_string();
       client_port_ = remote.port();
+      client_ip_hash_ = static_cast<std::uint32_t>(std::hash<std::string>{}(client_ip_));
     }
     fd_ = s.native_handle();
     if (lc_.protocol == listener_protocol::https) {
@@ -263,8 +265,19 @@ class client_session final : public std::enable_shared_from_this<client_session>
   }
 
   // Watches the client while the request is with the backend: a FIN or RST means it left.
+  //
+  // Plain TCP without a simulated link watches by reading ahead: the read that will carry the
+  // next request starts now. A FIN or RST ends it while the backend is answering (the client
+  // left); bytes simply wait in the buffer as the next request; and after the answer the same
+  // read goes on as the idle wait. That costs no system call beyond the read itself. TLS and
+  // shaped links wait for readability instead and look at the socket then.
   void watch_client() {
     if (!tr_) return;
+    watching_ = true;
+    if (plain_ && !read_shaper_.active()) {
+      start_read_ahead();
+      return;
+    }
     auto g = ++watch_gen_;
     tr_->socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), g](error_code ec) {
       if (ec || g != self->watch_gen_ || self->finished_) return;
@@ -278,9 +291,52 @@ class client_session final : public std::enable_shared_from_this<client_session>
     });
   }
   void stop_watch() {
+    if (!watching_) return;
+    watching_ = false;
+    if (read_ahead_ != read_ahead::none) return;  // the read goes on as the idle wait
     ++watch_gen_;
     error_code ec;
     if (tr_) tr_->socket().cancel(ec);
+  }
+
+  // The buffer is empty here; an idle connection keeps only a small one.
+  void start_read_ahead() {
+    if (cbuf_.capacity() > 2 * k_idle_read_bytes) cbuf_.shrink_to_fit();
+    read_ahead_ = read_ahead::pending;
+    plain_->async_read_some(
+        cbuf_.prepare(k_idle_read_bytes),
+        [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read_ahead(ec, n); });
+  }
+  void on_read_ahead(error_code ec, std::size_t n) {
+    cbuf_.commit(n);
+    read_done_at_ = clock::now();
+    read_ahead_ = read_ahead::done;
+    read_ahead_ec_ = ec;
+    read_ahead_n_ = n;
+    if (finished_) return;
+    if (read_ahead_waiting_) {
+      read_ahead_signal_.cancel();
+      return;
+    }
+    if (watching_ && n == 0 && ec != asio::error::operation_aborted) {
+      client_gone_ = true;
+      error_code ignored;
+      if (upstream_) upstream_->cancel(ignored);
+      pace_timer_.cancel();
+    }
+  }
+  // The outcome of the read-ahead, waiting for it if it has not completed yet.
+  asio::awaitable<std::tuple<error_code, std::size_t>> finish_read_ahead() {
+    // Cancelling the socket (timeouts, stopping) completes the read, which then wakes this.
+    while (read_ahead_ == read_ahead::pending) {
+      read_ahead_waiting_ = true;
+      read_ahead_signal_.expires_at(clock::time_point::max());
+      co_await read_ahead_signal_.async_wait(nothrow);
+      read_ahead_waiting_ = false;
+    }
+    read_ahead_ = read_ahead::none;
+    error_code ec = timed_out_ ? error_code(asio::error::timed_out) : read_ahead_ec_;
+    co_return std::tuple{ec, read_ahead_n_};
   }
   bool peer_gone() const {
     pollfd p{fd_, POLLIN | POLLRDHUP, 0};
@@ -404,7 +460,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       r.ssl_cipher = tr_->ssl_cipher();
     }
     ++rt_.records;
-    if (rt_.log) rt_.log->write(r.render());
+    if (rt_.log) rt_.log->write(r.render_view());
   }
 
   event_context context() const {
@@ -450,15 +506,18 @@ class client_session final : public std::enable_shared_from_this<client_session>
     //    connection holds no read memory.
     if (cbuf_.size() == 0) {
       // An idle connection keeps only a small read buffer (10,000 idle connections stay small).
-      cbuf_.shrink_to_fit();
+      if (read_ahead_ != read_ahead::pending) cbuf_.shrink_to_fit();
       ubuf_.shrink_to_fit();
       if (draining_) co_return false;
       arm(clock::now() + lc_.idle_timeout);
       idle_ = true;
-      auto [ec, n] = co_await client_read(k_idle_read_bytes);
+      auto [ec, n] = read_ahead_ != read_ahead::none ? co_await finish_read_ahead()
+                                                     : co_await client_read(k_idle_read_bytes);
       idle_ = false;
       if ((ec && n == 0) || draining_) co_return false;
       first_byte_at = read_done_at_;
+    } else {
+      read_ahead_ = read_ahead::none;  // it brought the bytes of this request
     }
     // The request starts with its first byte, which the idle read may already have taken.
     const auto start = first_byte_at;
@@ -559,8 +618,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     server_group* group = rt_.group(group_name);
     server_group::pick_result pick;
     if (group) {
-      std::uint32_t ip_hash = static_cast<std::uint32_t>(std::hash<std::string>{}(client_ip_));
-      pick = group->pick(ip_hash);
+      pick = group->pick(client_ip_hash_);
     } else {
       pick.failure = server_group::pick_failure::empty;
     }
@@ -582,13 +640,26 @@ class client_session final : public std::enable_shared_from_this<client_session>
       int i;
       ~release() { g->connection_finished(i); }
     } release_guard{group, pick.index};
-    const std::string server_key = server.address + ":" + std::to_string(server.port);
+    if (&server != key_server_) {  // a connection usually goes to the same few servers
+      key_server_ = &server;
+      server_key_ = server.address + ":" + std::to_string(server.port);
+    }
+    const std::string& server_key = server_key_;
     r.upstream_addr = server_key;
     bool keep = co_await exchange(r, start, head, consumed, server, server_key, rule_name, last);
     co_return keep;
   }
 
-  std::string upstream_head(const request_head& head, const std::string& rule_name) const {
+  // The trace value of the rule that forwarded (computed again only when the rule changes).
+  const std::string& trace_for(const std::string& rule_name) {
+    if (rule_name != trace_rule_) {
+      trace_rule_ = rule_name;
+      trace_ = trace_hash(rt_.config.instance.id + "/" + lc_.name + "/" + rule_name);
+    }
+    return trace_;
+  }
+
+  std::string upstream_head(const request_head& head, const std::string& rule_name) {
     std::string out;
     out.reserve(head.forward_fields().size() + head.target().size() + 256);
     out.append(head.method()).append(" ").append(head.target()).append(" HTTP/1.1\r\n");
@@ -616,9 +687,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
           .append("\r\n");
     }
     if (f.slb_id) out.append("SLB-ID: ").append(rt_.config.instance.id).append("\r\n");
-    out.append("ALICLOUD-ALB-TRACE: ")
-        .append(trace_hash(rt_.config.instance.id + "/" + lc_.name + "/" + rule_name))
-        .append("\r\n\r\n");
+    out.append("ALICLOUD-ALB-TRACE: ").append(trace_for(rule_name)).append("\r\n\r\n");
     return out;
   }
 
@@ -827,7 +896,6 @@ class client_session final : public std::enable_shared_from_this<client_session>
     }
     stop_watch();
     if (client_gone_) {
-      rt_.latency.usual(server_key);
       event_context c = context();
       c.waited = clock::now() - request_done;
       c.usual_latency = rt_.latency.usual(server_key);
@@ -966,8 +1034,10 @@ class client_session final : public std::enable_shared_from_this<client_session>
   const limits_config& limits_;
   asio::steady_timer timer_;
   asio::steady_timer pace_timer_;
-  boost::beast::flat_buffer cbuf_;
-  boost::beast::flat_buffer ubuf_;
+  asio::steady_timer read_ahead_signal_;  // wakes the idle wait when the read-ahead completes
+  using relay_buffer = boost::beast::basic_flat_buffer<pool_allocator<char>>;
+  relay_buffer cbuf_;
+  relay_buffer ubuf_;
   link_shaper read_shaper_;
   link_shaper write_shaper_;
   std::unique_ptr<client_transport> tr_;
@@ -976,12 +1046,22 @@ class client_session final : public std::enable_shared_from_this<client_session>
   std::optional<tcp::socket> upstream_;
   const server_config* upstream_server_ = nullptr;  // where upstream_ leads
   std::string client_ip_;
+  std::uint32_t client_ip_hash_ = 0;  // for source-IP consistent hashing
   std::uint16_t client_port_ = 0;
+  const server_config* key_server_ = nullptr;  // the server server_key_ names
+  std::string server_key_;                     // "ip:port" of the last server picked
+  std::string trace_rule_{'\0'};               // the rule trace_ was computed for
+  std::string trace_;
   int fd_ = -1;
   clock::time_point deadline_ = clock::time_point::max();
   std::uint64_t gen_ = 0;
   std::uint64_t watch_gen_ = 0;
   bool armed_ = false;
+  bool watching_ = false;  // the request is with the backend and the client is watched
+  enum class read_ahead { none, pending, done } read_ahead_ = read_ahead::none;
+  bool read_ahead_waiting_ = false;
+  error_code read_ahead_ec_;
+  std::size_t read_ahead_n_ = 0;
   bool timed_out_ = false;
   bool client_gone_ = false;
   bool finished_ = false;

@@ -20,6 +20,7 @@
 #include "albsim/proxy/access_log.hpp"
 #include "albsim/proxy/config.hpp"
 #include "albsim/token_bucket.hpp"
+#include "block_pool.hpp"
 #include "outcome_table.hpp"
 #include "qps_limiter.hpp"
 #include "server_group.hpp"
@@ -70,7 +71,15 @@ class session_control {
 };
 
 struct worker {
-  explicit worker(const proxy_runtime& rt) : ioc(1), pool(rt.config.limits.upstream_pool_size) {}
+  explicit worker(const proxy_runtime& rt)
+      : buffers(rt.config.limits.relay_buffer, k_kept_buffers),
+        // One thread runs each worker and every socket of a worker is used only on that
+        // thread, so the reactor needs no per-socket locking (posting from other threads, as
+        // stop() does, stays safe).
+        ioc(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
+        pool(rt.config.limits.upstream_pool_size) {}
+  static constexpr std::size_t k_kept_buffers = 64;
+  block_pool buffers;  // before ioc: connections destroyed with ioc give their buffers back
   boost::asio::io_context ioc;
   upstream_pool pool;
   std::unordered_set<session_control*> sessions;  // touched only on this worker's thread
