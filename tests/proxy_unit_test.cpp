@@ -278,14 +278,16 @@ TEST(AccessLogRecord, EscapesEveryAwkwardByteAtEveryPositionOfALongValue) {
   // word (first, middle, last, in the tail) must still be escaped.
   const std::string awkward = std::string("\x01\x1f\"\\\x7f\n\t", 7);
   for (char c : awkward) {
-    for (std::size_t pos = 0; pos < 24; ++pos) {
-      access_log_record r;
-      std::string uri(24, 'a');
-      uri[pos] = c;
-      r.request_uri = uri;
-      std::string line(r.render_view());
-      auto j = nlohmann::json::parse(line);
-      ASSERT_EQ(j["request_uri"], uri) << "byte " << int(c) << " at " << pos;
+    for (std::size_t len : {1, 2, 7, 8, 9, 13, 16, 23, 24}) {
+      for (std::size_t pos = 0; pos < len; ++pos) {
+        access_log_record r;
+        std::string uri(len, 'a');
+        uri[pos] = c;
+        r.request_uri = uri;
+        std::string line(r.render_view());
+        auto j = nlohmann::json::parse(line);
+        ASSERT_EQ(j["request_uri"], uri) << "byte " << int(c) << " at " << pos << " of " << len;
+      }
     }
   }
   access_log_record r;

@@ -42,6 +42,25 @@ struct access_log_record {
   std::string sim_cause;
   std::string sim_detail;
 
+  // Back to an empty record, keeping the strings' memory (a connection reuses one record).
+  void clear() {
+    for (auto* s :
+         {&app_lb_id, &vip_addr, &client_ip, &request_method, &request_uri, &host, &http_referer,
+          &http_user_agent, &http_x_forwarded_for, &http_x_real_ip, &upstream_status,
+          &upstream_addr, &ssl_protocol, &ssl_cipher, &sim_cause, &sim_detail})
+      s->clear();
+    server_protocol.assign("HTTP/1.1");
+    time = {};
+    slb_vport = client_port = 0;
+    https = false;
+    request_length = body_bytes_sent = 0;
+    status = 0;
+    request_time = 0;
+    read_request_time = write_response_time = upstream_connect_time = upstream_response_time =
+        std::nullopt;
+    tcpinfo_rtt = std::nullopt;
+  }
+
   // One JSON object, no newline. Empty strings and empty optionals are written as "-".
   std::string render() const;
   // The same, in a buffer of the calling thread's that the next call on this thread reuses
