@@ -11,13 +11,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <sys/socket.h>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <sys/socket.h>
+#include <charconv>
+
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
@@ -27,13 +25,13 @@
 #include "client_transport.hpp"
 #include "http_heads.hpp"
 #include "proxy_runtime.hpp"
+#include "task.hpp"
 
 namespace albsim::proxy {
 namespace {
 
 using clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t k_idle_read_bytes = 1024;  // first read of a request (grows as needed)
 
 double seconds_between(clock::time_point a, clock::time_point b) {
@@ -110,6 +108,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
         read_ahead_signal_(w.ioc),
         cbuf_(limits_.max_header_block + limits_.relay_buffer, pool_allocator<char>(w.buffers)),
         ubuf_(limits_.max_header_block + limits_.relay_buffer, pool_allocator<char>(w.buffers)),
+        request_head_(head_limits_()),
+        response_head_(false, static_cast<std::uint32_t>(limits_.max_header_block)),
         read_shaper_(lc_.client_link, rt.bandwidth_in),
         write_shaper_(lc_.client_link, rt.bandwidth_out) {
     error_code ec;
@@ -142,6 +142,19 @@ class client_session final : public std::enable_shared_from_this<client_session>
     if (idle_) cancel_io();
   }
 
+  // The connection's coroutines, started at once; they hold the session until they end.
+  static root_task launch(std::shared_ptr<client_session> s) {
+    s->root_ = co_await this_coroutine{};
+    co_await s->run();
+    s->root_ = {};
+  }
+
+  // Only after the worker's thread has ended: a connection still waiting then never resumes,
+  // so its coroutines are destroyed (which releases the session).
+  void destroy_stranded() override {
+    if (auto r = std::exchange(root_, {})) r.destroy();
+  }
+
   void abort() override {
     draining_ = true;
     aborted_ = true;
@@ -149,7 +162,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     cancel_io();
   }
 
-  asio::awaitable<void> run() {
+  task<void> run() {
     auto self = shared_from_this();
     if (lc_.protocol == listener_protocol::https && !co_await start_tls()) {
       finish();
@@ -213,10 +226,10 @@ class client_session final : public std::enable_shared_from_this<client_session>
   }
 
   // ---- client I/O with the simulated client link ---------------------------------------------
-  asio::awaitable<void> pause(std::chrono::nanoseconds d) {
+  task<void> pause(std::chrono::nanoseconds d) {
     if (d.count() <= 0) co_return;
     pace_timer_.expires_after(d);
-    co_await pace_timer_.async_wait(nothrow);
+    co_await pace_timer_.async_wait(use_task);
   }
 
   // Counts pacing that only an instance bandwidth cap can explain (both directions' buckets
@@ -227,13 +240,13 @@ class client_session final : public std::enable_shared_from_this<client_session>
 
   // Reads what the client sent into cbuf_. `want` bounds the read: an idle connection asks for
   // little, so it holds only a small buffer while it waits.
-  asio::awaitable<std::tuple<error_code, std::size_t>> client_read(std::size_t want_at_most = 0) {
+  task<std::tuple<error_code, std::size_t>> client_read(std::size_t want_at_most = 0) {
     std::size_t room = cbuf_.max_size() - cbuf_.size();
     std::size_t want =
         std::min<std::size_t>(want_at_most ? want_at_most : limits_.relay_buffer, room);
     if (want == 0) co_return std::tuple{error_code(asio::error::no_buffer_space), std::size_t{0}};
     // Plain TCP skips the transport's own coroutine: one frame less per read.
-    auto [ec, n] = plain_ ? co_await plain_->async_read_some(cbuf_.prepare(want), nothrow)
+    auto [ec, n] = plain_ ? co_await plain_->async_read_some(cbuf_.prepare(want), use_task)
                           : co_await tr_->read_some(cbuf_.prepare(want));
     if (!ec || n > 0) cbuf_.commit(n);
     read_done_at_ = clock::now();  // the bytes arrived now; the simulated link may hold them
@@ -246,7 +259,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     co_return std::tuple{ec, n};
   }
 
-  asio::awaitable<error_code> client_write(std::string_view a, std::string_view b = {}) {
+  task<error_code> client_write(std::string_view a, std::string_view b = {}) {
     if (write_shaper_.active()) {
       auto d = write_shaper_.delay_for(a.size() + b.size());
       note_shaping(d);
@@ -259,7 +272,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     std::array<asio::const_buffer, 2> bufs{asio::buffer(a.data(), a.size()),
                                            asio::buffer(b.data(), b.size())};
     auto [ec, n] =
-        plain_ ? co_await asio::async_write(*plain_, bufs, nothrow) : co_await tr_->write(bufs);
+        plain_ ? co_await asio::async_write(*plain_, bufs, use_task) : co_await tr_->write(bufs);
     if (timed_out_) ec = asio::error::timed_out;
     co_return ec;
   }
@@ -326,12 +339,12 @@ class client_session final : public std::enable_shared_from_this<client_session>
     }
   }
   // The outcome of the read-ahead, waiting for it if it has not completed yet.
-  asio::awaitable<std::tuple<error_code, std::size_t>> finish_read_ahead() {
+  task<std::tuple<error_code, std::size_t>> finish_read_ahead() {
     // Cancelling the socket (timeouts, stopping) completes the read, which then wakes this.
     while (read_ahead_ == read_ahead::pending) {
       read_ahead_waiting_ = true;
       read_ahead_signal_.expires_at(clock::time_point::max());
-      co_await read_ahead_signal_.async_wait(nothrow);
+      co_await read_ahead_signal_.async_wait(use_task);
       read_ahead_waiting_ = false;
     }
     read_ahead_ = read_ahead::none;
@@ -365,9 +378,9 @@ class client_session final : public std::enable_shared_from_this<client_session>
   // ---- TLS ------------------------------------------------------------------------------------
   // An HTTPS port looks at the first byte: a TLS handshake record starts with 0x16; anything
   // else is plain text sent to the wrong port.
-  asio::awaitable<bool> start_tls() {
+  task<bool> start_tls() {
     arm(clock::now() + lc_.idle_timeout);
-    auto [ec] = co_await raw_->async_wait(tcp::socket::wait_read, nothrow);
+    auto [ec] = co_await raw_->async_wait(tcp::socket::wait_read, use_task);
     if (ec || timed_out_) co_return false;
     unsigned char first = 0;
     ssize_t n = ::recv(fd_, &first, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -386,7 +399,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     co_return !hs && !timed_out_;
   }
 
-  asio::awaitable<void> plain_on_https() {
+  task<void> plain_on_https() {
     access_log_record r = new_record();
     const auto start = clock::now();
     arm(start + lc_.request_timeout);
@@ -422,15 +435,19 @@ class client_session final : public std::enable_shared_from_this<client_session>
 
   access_log_record new_record() {
     access_log_record r;
+    start_record(r);
+    return r;
+  }
+  void start_record(access_log_record& r) {
+    r.clear();
     r.time = std::chrono::system_clock::now();
-    r.app_lb_id = rt_.config.instance.id;
-    r.vip_addr = ep_.vip;
+    r.app_lb_id.assign(rt_.config.instance.id);
+    r.vip_addr.assign(ep_.vip);
     r.slb_vport = ep_.port;
-    r.client_ip = client_ip_;
+    r.client_ip.assign(client_ip_);
     r.client_port = client_port_;
     r.https = lc_.protocol == listener_protocol::https;
-    r.upstream_status = "-";
-    return r;
+    r.upstream_status.assign("-");
   }
 
   void fill_request_fields(access_log_record& r, const request_head& h) {
@@ -471,9 +488,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
   }
 
   // A reply the balancer makes itself, then the record.
-  asio::awaitable<void> send_own_reply(access_log_record& r, clock::time_point start,
-                                       std::string_view body, std::string_view extra_headers,
-                                       bool close) {
+  task<void> send_own_reply(access_log_record& r, clock::time_point start, std::string_view body,
+                            std::string_view extra_headers, bool close) {
     std::string head =
         "HTTP/1.1 " + std::to_string(r.status) + " " + std::string(reason_phrase(r.status)) +
         "\r\nContent-Type: text/html\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
@@ -489,8 +505,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
     emit(r, start);
   }
 
-  asio::awaitable<void> own_reply(access_log_record& r, clock::time_point start, const decision& d,
-                                  std::string_view extra_headers, bool close) {
+  task<void> own_reply(access_log_record& r, clock::time_point start, const decision& d,
+                       std::string_view extra_headers, bool close) {
     apply(r, d);
     std::string body = "<html><body><h1>" + std::to_string(d.status) + " " +
                        std::string(reason_phrase(d.status)) + "</h1></body></html>\n";
@@ -499,7 +515,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
 
   // ---- one request ------------------------------------------------------------------------------
   // Returns true when the connection may carry another request.
-  asio::awaitable<bool> serve_one(bool last) {
+  task<bool> serve_one(bool last) {
     throttled_ = 0ns;
     auto first_byte_at = clock::now();
     // 1. The first byte, under the idle timeout. Plain TCP waits without a buffer, so an idle
@@ -521,11 +537,14 @@ class client_session final : public std::enable_shared_from_this<client_session>
     }
     // The request starts with its first byte, which the idle read may already have taken.
     const auto start = first_byte_at;
-    access_log_record r = new_record();
+    // The record and the head parser are the connection's, reused request after request.
+    access_log_record& r = record_;
+    start_record(r);
     arm(start + lc_.request_timeout);
 
     // 2. The head.
-    request_head head(head_limits_());
+    request_head& head = request_head_;
+    head.reset(head_limits_());
     std::uint64_t consumed = 0;
     for (;;) {
       error_code ec;
@@ -659,9 +678,10 @@ class client_session final : public std::enable_shared_from_this<client_session>
     return trace_;
   }
 
-  std::string upstream_head(const request_head& head, const std::string& rule_name) {
-    std::string out;
-    out.reserve(head.forward_fields().size() + head.target().size() + 256);
+  // The head sent upstream, built in a buffer the connection reuses.
+  const std::string& upstream_head(const request_head& head, const std::string& rule_name) {
+    std::string& out = upstream_head_;
+    out.clear();
     out.append(head.method()).append(" ").append(head.target()).append(" HTTP/1.1\r\n");
     out.append(head.forward_fields());
     const auto& f = lc_.forwarded;
@@ -710,10 +730,9 @@ class client_session final : public std::enable_shared_from_this<client_session>
   }
 
   // The upstream part of one request; returns whether the client connection may continue.
-  asio::awaitable<bool> exchange(access_log_record& r, clock::time_point start, request_head& head,
-                                 std::uint64_t consumed, const server_config& server,
-                                 const std::string& server_key, const std::string& rule_name,
-                                 bool last) {
+  task<bool> exchange(access_log_record& r, clock::time_point start, request_head& head,
+                      std::uint64_t consumed, const server_config& server,
+                      const std::string& server_key, const std::string& rule_name, bool last) {
     // 5a. Connection: a pooled one, or a new one under the connect timeout.
     const auto connect_start = clock::now();
     upstream_server_ = &server;
@@ -726,7 +745,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       auto address = asio::ip::make_address(server.address, ec);
       tcp::endpoint ep(address, server.port);
       arm(std::min(connect_start + limits_.upstream_connect_timeout, start + lc_.request_timeout));
-      if (!ec) std::tie(ec) = co_await upstream_->async_connect(ep, nothrow);
+      if (!ec) std::tie(ec) = co_await upstream_->async_connect(ep, use_task);
       r.upstream_connect_time = seconds_between(connect_start, clock::now());
       if (ec || timed_out_) {
         r.request_length = consumed + cbuf_.size();
@@ -758,7 +777,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       // Like the balancer, answer "100 Continue" itself so the client starts sending.
       co_await client_write("HTTP/1.1 100 Continue\r\n\r\n");
     }
-    std::string up_head = upstream_head(head, rule_name);
+    const std::string& up_head = upstream_head(head, rule_name);
     bool head_sent = false;
     std::uint64_t body_bytes = 0;
     auto send_failed = [&](error_code ec) -> decision {
@@ -789,7 +808,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
         std::array<asio::const_buffer, 2> bufs{
             asio::buffer(head_sent ? std::string_view() : std::string_view(up_head)),
             asio::buffer(chunk.data(), chunk.size())};
-        auto [ec, n] = co_await asio::async_write(*upstream_, bufs, nothrow);
+        auto [ec, n] = co_await asio::async_write(*upstream_, bufs, use_task);
         if (ec || timed_out_) {
           r.request_length = consumed + body_bytes + chunk.size();
           r.read_request_time = ms_between(start, clock::now());
@@ -843,8 +862,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
     arm(request_done + lc_.request_timeout);
     client_gone_ = false;
     if (cbuf_.size() == 0) watch_client();
-    auto rh = std::make_unique<response_head>(head.is_head(),
-                                              static_cast<std::uint32_t>(limits_.max_header_block));
+    response_head* rh = &response_head_;
+    rh->reset(head.is_head(), static_cast<std::uint32_t>(limits_.max_header_block));
     std::uint64_t received = 0;
     std::optional<exchange_event> failure;
     std::string failure_detail;
@@ -862,8 +881,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
         if (rh->header_done()) {
           if (rh->status() >= 100 && rh->status() < 200 && rh->status() != 101) {
             // An interim answer (e.g. 100 Continue): the balancer already sent its own.
-            rh = std::make_unique<response_head>(
-                head.is_head(), static_cast<std::uint32_t>(limits_.max_header_block));
+            rh->reset(head.is_head(), static_cast<std::uint32_t>(limits_.max_header_block));
             continue;
           }
           break;
@@ -871,7 +889,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       }
       std::size_t want =
           std::min<std::size_t>(limits_.relay_buffer, ubuf_.max_size() - ubuf_.size());
-      auto [ec, n] = co_await upstream_->async_read_some(ubuf_.prepare(want), nothrow);
+      auto [ec, n] = co_await upstream_->async_read_some(ubuf_.prepare(want), use_task);
       ubuf_.commit(n);
       received += n;
       if (client_gone_) break;
@@ -932,16 +950,23 @@ class client_session final : public std::enable_shared_from_this<client_session>
     // 6. The response to the client, streamed.
     const int status = rh->status();
     r.status = status;
-    r.upstream_status = std::to_string(status);
+    char digits[12];
+    const std::string_view status_text(digits,
+                                       std::to_chars(digits, digits + sizeof digits, status).ptr);
+    r.upstream_status.assign(status_text);
     r.sim_cause = passthrough_cause(status);
-    r.sim_detail = r.sim_cause == "ok" ? "the backend answered " + std::to_string(status)
-                                       : "the backend itself answered " + std::to_string(status) +
-                                             "; the balancer passed it on unchanged";
+    if (r.sim_cause == "ok") {
+      r.sim_detail.assign("the backend answered ").append(status_text);
+    } else {
+      r.sim_detail.assign("the backend itself answered ")
+          .append(status_text)
+          .append("; the balancer passed it on unchanged");
+    }
     const bool close_client = last || !head.keep_alive() || head.version() == 10 || rh->need_eof();
-    std::string client_head;
-    client_head.reserve(rh->forward_fields().size() + 64);
+    std::string& client_head = client_head_;
+    client_head.clear();
     client_head.append("HTTP/1.1 ")
-        .append(std::to_string(status))
+        .append(status_text)
         .append(" ")
         .append(rh->reason())
         .append("\r\n");
@@ -981,7 +1006,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       arm(clock::now() + lc_.request_timeout);
       std::size_t want =
           std::min<std::size_t>(limits_.relay_buffer, ubuf_.max_size() - ubuf_.size());
-      auto [ec, n] = co_await upstream_->async_read_some(ubuf_.prepare(want), nothrow);
+      auto [ec, n] = co_await upstream_->async_read_some(ubuf_.prepare(want), use_task);
       ubuf_.commit(n);
       if (ec == asio::error::eof && rh->need_eof()) {
         error_code e2;
@@ -1027,6 +1052,22 @@ class client_session final : public std::enable_shared_from_this<client_session>
     co_return upstream_ok && !close_client && !draining_;
   }
 
+  // Gives a coroutine its own handle without suspending.
+  struct this_coroutine {
+    std::coroutine_handle<> h;
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(std::coroutine_handle<> self) noexcept {
+      h = self;
+      return false;
+    }
+    std::coroutine_handle<> await_resume() const noexcept { return h; }
+  };
+
+  std::coroutine_handle<> root_;  // the connection's outermost coroutine while it runs
+  // Reused by every request of the connection (they keep the memory they have grown).
+  access_log_record record_;
+  std::string upstream_head_;
+  std::string client_head_;
   proxy_runtime& rt_;
   worker& w_;
   listener_endpoint ep_;
@@ -1038,6 +1079,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
   using relay_buffer = boost::beast::basic_flat_buffer<pool_allocator<char>>;
   relay_buffer cbuf_;
   relay_buffer ubuf_;
+  request_head request_head_;    // parses every request of the connection in turn
+  response_head response_head_;  // and every response
   link_shaper read_shaper_;
   link_shaper write_shaper_;
   std::unique_ptr<client_transport> tr_;
@@ -1082,9 +1125,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
 void start_client_session(proxy_runtime& rt, worker& w, const listener_endpoint& ep,
                           tcp::socket socket) {
   ++rt.connections;
-  auto s = std::make_shared<client_session>(rt, w, ep, std::move(socket));
-  asio::co_spawn(
-      w.ioc, [s]() -> asio::awaitable<void> { co_await s->run(); }, asio::detached);
+  client_session::launch(std::make_shared<client_session>(rt, w, ep, std::move(socket)));
 }
 
 }  // namespace albsim::proxy

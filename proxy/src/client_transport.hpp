@@ -2,7 +2,6 @@
 // is written once (and compiled once) for both.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -11,6 +10,8 @@
 #include <memory>
 #include <string>
 #include <tuple>
+
+#include "task.hpp"
 
 namespace albsim::proxy {
 
@@ -21,14 +22,13 @@ using boost::system::error_code;
 class client_transport {
  public:
   virtual ~client_transport() = default;
-  virtual asio::awaitable<std::tuple<error_code, std::size_t>> read_some(
-      asio::mutable_buffer b) = 0;
-  virtual asio::awaitable<std::tuple<error_code, std::size_t>> write(
+  virtual task<std::tuple<error_code, std::size_t>> read_some(asio::mutable_buffer b) = 0;
+  virtual task<std::tuple<error_code, std::size_t>> write(
       std::array<asio::const_buffer, 2> buffers) = 0;
   // TLS: the handshake; plain: nothing.
-  virtual asio::awaitable<error_code> handshake() = 0;
+  virtual task<error_code> handshake() = 0;
   // Ends the connection politely (TLS close_notify; TCP FIN), then the socket is closed.
-  virtual asio::awaitable<void> shutdown() = 0;
+  virtual task<void> shutdown() = 0;
   virtual tcp::socket& socket() = 0;
   virtual std::string ssl_protocol() const { return ""; }
   virtual std::string ssl_cipher() const { return ""; }

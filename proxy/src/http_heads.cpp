@@ -5,6 +5,8 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
 
+#include <optional>
+
 namespace albsim::proxy {
 namespace http = boost::beast::http;
 using bsv = boost::beast::string_view;
@@ -107,77 +109,93 @@ struct framing_parser : http::basic_parser<is_request> {
 };
 
 // ---------------------------------------------------------------------------------------------
-struct request_head::impl : framing_parser<true> {
+// A head object is reused for every request of a connection: reset() starts a fresh parser in
+// place and keeps the strings' memory, so parsing a request allocates nothing once warm.
+struct request_head::impl {
+  struct parser : framing_parser<true> {
+    impl& h;
+    explicit parser(impl& owner) : h(owner) {
+      header_limit(static_cast<std::uint32_t>(owner.limits.max_header_block));
+      body_limit(owner.limits.max_body);
+    }
+    void on_request_impl(http::verb v, bsv method_str, bsv t, int ver, error_code& ec) override {
+      h.method.assign(method_str);
+      h.version = ver;
+      h.trace = v == http::verb::trace;
+      h.head = v == http::verb::head;
+      if (t.size() > h.limits.max_uri) {
+        ec = head_error::uri_too_long;
+        return;
+      }
+      h.target.assign(t);
+    }
+    void on_response_impl(int, bsv, int, error_code&) override {}
+    void on_field_impl(http::field f, bsv name, bsv value, error_code& ec) override {
+      if (name.size() + value.size() > h.limits.max_header_line) {
+        ec = head_error::header_line_too_long;
+        return;
+      }
+      switch (f) {
+        case http::field::host:
+          h.host.assign(value);
+          break;
+        case http::field::user_agent:
+          h.user_agent.assign(value);
+          break;
+        case http::field::referer:
+          h.referer.assign(value);
+          break;
+        case http::field::expect:
+          h.expect_continue = boost::beast::iequals(value, "100-continue");
+          break;
+        default:
+          if (boost::beast::iequals(name, "x-forwarded-for")) {
+            if (!h.xff.empty()) h.xff += ", ";
+            h.xff.append(value.data(), value.size());
+            return;  // rewritten by the proxy
+          }
+          if (boost::beast::iequals(name, "x-real-ip")) h.x_real_ip.assign(value);
+          break;
+      }
+      if (!is_hop_by_hop(f)) append_field(h.fields, name, value);
+    }
+  };
+
   head_limits limits;
+  std::optional<parser> p;
   std::string method, target, host, user_agent, referer, xff, x_real_ip, fields;
   int version = 11;
   bool trace = false, head = false, expect_continue = false;
 
-  explicit impl(const head_limits& l) : limits(l) {
-    header_limit(l.max_header_block);
-    body_limit(l.max_body);
-    fields.reserve(512);
-  }
-
-  void on_request_impl(http::verb v, bsv method_str, bsv t, int ver, error_code& ec) override {
-    method.assign(method_str);
-    version = ver;
-    trace = v == http::verb::trace;
-    head = v == http::verb::head;
-    if (t.size() > limits.max_uri) {
-      ec = head_error::uri_too_long;
-      return;
-    }
-    target.assign(t);
-  }
-  void on_response_impl(int, bsv, int, error_code&) override {}
-  void on_field_impl(http::field f, bsv name, bsv value, error_code& ec) override {
-    if (name.size() + value.size() > limits.max_header_line) {
-      ec = head_error::header_line_too_long;
-      return;
-    }
-    switch (f) {
-      case http::field::host:
-        host.assign(value);
-        break;
-      case http::field::user_agent:
-        user_agent.assign(value);
-        break;
-      case http::field::referer:
-        referer.assign(value);
-        break;
-      case http::field::expect:
-        expect_continue = boost::beast::iequals(value, "100-continue");
-        break;
-      default:
-        if (boost::beast::iequals(name, "x-forwarded-for")) {
-          if (!xff.empty()) xff += ", ";
-          xff.append(value.data(), value.size());
-          return;  // rewritten by the proxy
-        }
-        if (boost::beast::iequals(name, "x-real-ip")) x_real_ip.assign(value);
-        break;
-    }
-    if (!is_hop_by_hop(f)) append_field(fields, name, value);
+  void reset(const head_limits& l) {
+    limits = l;
+    for (auto* str : {&method, &target, &host, &user_agent, &referer, &xff, &x_real_ip, &fields})
+      str->clear();
+    version = 11;
+    trace = head = expect_continue = false;
+    p.emplace(*this);
   }
 };
 
-request_head::request_head(const head_limits& limits) : impl_(std::make_unique<impl>(limits)) {}
+request_head::request_head(const head_limits& limits) : impl_(std::make_unique<impl>()) {
+  impl_->reset(limits);
+}
 request_head::~request_head() = default;
+void request_head::reset(const head_limits& limits) { impl_->reset(limits); }
 
 std::size_t request_head::feed(std::string_view data, error_code& ec) {
   ec = {};
-  std::size_t n = impl_->put(boost::asio::const_buffer(data.data(), data.size()), ec);
+  std::size_t n = impl_->p->put(boost::asio::const_buffer(data.data(), data.size()), ec);
   if (ec == http::error::need_more) ec = {};
   return n;
 }
 
-bool request_head::header_done() const { return impl_->is_header_done(); }
-bool request_head::done() const { return impl_->is_done(); }
-bool request_head::keep_alive() const { return impl_->keep_alive(); }
-bool request_head::chunked() const { return impl_->chunked(); }
+bool request_head::header_done() const { return impl_->p->is_header_done(); }
+bool request_head::done() const { return impl_->p->is_done(); }
+bool request_head::keep_alive() const { return impl_->p->keep_alive(); }
+bool request_head::chunked() const { return impl_->p->chunked(); }
 std::optional<std::uint64_t> request_head::content_length() const {
-  auto v = impl_->content_length();
+  auto v = impl_->p->content_length();
   if (!v) return std::nullopt;
   return *v;
 }
@@ -195,44 +213,59 @@ bool request_head::expects_continue() const { return impl_->expect_continue; }
 const std::string& request_head::forward_fields() const { return impl_->fields; }
 
 // ---------------------------------------------------------------------------------------------
-struct response_head::impl : framing_parser<false> {
+struct response_head::impl {
+  struct parser : framing_parser<false> {
+    impl& h;
+    parser(impl& owner, bool head_request, std::uint32_t max_header_block) : h(owner) {
+      header_limit(max_header_block);
+      body_limit(boost::none);
+      skip(head_request);
+    }
+    void on_request_impl(http::verb, bsv, bsv, int, error_code&) override {}
+    void on_response_impl(int code, bsv r, int, error_code&) override {
+      h.status = code;
+      h.reason.assign(r);
+    }
+    void on_field_impl(http::field f, bsv name, bsv value, error_code&) override {
+      if (!is_hop_by_hop(f)) append_field(h.fields, name, value);
+    }
+  };
+
+  std::optional<parser> p;
   int status = 0;
   std::string reason, fields;
 
-  impl(bool head_request, std::uint32_t max_header_block) {
-    header_limit(max_header_block);
-    body_limit(boost::none);
-    skip(head_request);
-    fields.reserve(256);
-  }
-  void on_request_impl(http::verb, bsv, bsv, int, error_code&) override {}
-  void on_response_impl(int code, bsv r, int, error_code&) override {
-    status = code;
-    reason.assign(r);
-  }
-  void on_field_impl(http::field f, bsv name, bsv value, error_code&) override {
-    if (!is_hop_by_hop(f)) append_field(fields, name, value);
+  void reset(bool head_request, std::uint32_t max_header_block) {
+    status = 0;
+    reason.clear();
+    fields.clear();
+    p.emplace(*this, head_request, max_header_block);
   }
 };
 
 response_head::response_head(bool head_request, std::uint32_t max_header_block)
-    : impl_(std::make_unique<impl>(head_request, max_header_block)) {}
+    : impl_(std::make_unique<impl>()) {
+  impl_->reset(head_request, max_header_block);
+}
 response_head::~response_head() = default;
+void response_head::reset(bool head_request, std::uint32_t max_header_block) {
+  impl_->reset(head_request, max_header_block);
+}
 
 std::size_t response_head::feed(std::string_view data, error_code& ec) {
   ec = {};
-  std::size_t n = impl_->put(boost::asio::const_buffer(data.data(), data.size()), ec);
+  std::size_t n = impl_->p->put(boost::asio::const_buffer(data.data(), data.size()), ec);
   if (ec == http::error::need_more) ec = {};
   return n;
 }
 void response_head::feed_eof(error_code& ec) {
   ec = {};
-  impl_->put_eof(ec);
+  impl_->p->put_eof(ec);
 }
-bool response_head::header_done() const { return impl_->is_header_done(); }
-bool response_head::done() const { return impl_->is_done(); }
-bool response_head::keep_alive() const { return impl_->keep_alive(); }
-bool response_head::need_eof() const { return impl_->need_eof(); }
+bool response_head::header_done() const { return impl_->p->is_header_done(); }
+bool response_head::done() const { return impl_->p->is_done(); }
+bool response_head::keep_alive() const { return impl_->p->keep_alive(); }
+bool response_head::need_eof() const { return impl_->p->need_eof(); }
 int response_head::status() const { return impl_->status; }
 const std::string& response_head::reason() const { return impl_->reason; }
 const std::string& response_head::forward_fields() const { return impl_->fields; }

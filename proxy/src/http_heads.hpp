@@ -52,6 +52,9 @@ class request_head {
   request_head(const request_head&) = delete;
   request_head& operator=(const request_head&) = delete;
 
+  // Starts over for the next request (keeps the memory it has grown).
+  void reset(const head_limits& limits);
+
   // Parses what it can of `data`; returns the bytes consumed. need_more is reported as
   // consumed == 0 with `ec` cleared.
   std::size_t feed(std::string_view data, error_code& ec);
@@ -89,6 +92,9 @@ class response_head {
   ~response_head();
   response_head(const response_head&) = delete;
   response_head& operator=(const response_head&) = delete;
+
+  // Starts over for the next response (keeps the memory it has grown).
+  void reset(bool head_request, std::uint32_t max_header_block);
 
   std::size_t feed(std::string_view data, error_code& ec);
   // The connection closed: completes a body that runs until close.

@@ -68,6 +68,8 @@ class session_control {
   virtual void drain() = 0;
   // Give up on the request in progress now (it is logged as interrupted), then close.
   virtual void abort() = 0;
+  // After the worker's thread has ended: free a connection that can no longer resume.
+  virtual void destroy_stranded() = 0;
 };
 
 struct worker {
@@ -79,10 +81,11 @@ struct worker {
         ioc(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
         pool(rt.config.limits.upstream_pool_size) {}
   static constexpr std::size_t k_kept_buffers = 64;
-  block_pool buffers;  // before ioc: connections destroyed with ioc give their buffers back
+  // Before ioc: connections destroyed with ioc give their buffers back and leave the set.
+  block_pool buffers;
+  std::unordered_set<session_control*> sessions;  // touched only on this worker's thread
   boost::asio::io_context ioc;
   upstream_pool pool;
-  std::unordered_set<session_control*> sessions;  // touched only on this worker's thread
 };
 
 // What an accepted connection came in on.

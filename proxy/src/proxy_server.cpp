@@ -90,6 +90,10 @@ class proxy_server_impl final : public proxy_server {
     for (auto& w : workers_) w->ioc.stop();
     for (auto& t : threads_) t.join();
     for (auto& w : workers_) w->pool.clear();
+    for (auto& w : workers_) {
+      for (auto* s : std::vector<session_control*>(w->sessions.begin(), w->sessions.end()))
+        s->destroy_stranded();
+    }
     // Destroying the io_contexts destroys the suspended sessions; then flush the log.
     acceptors_.clear();
     checkers_.clear();

@@ -3,9 +3,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <stdexcept>
 
@@ -14,27 +12,25 @@
 namespace albsim::proxy {
 namespace {
 
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
-
 class tls_transport final : public client_transport {
  public:
   tls_transport(tcp::socket s, asio::ssl::context& ctx) : stream_(std::move(s), ctx) {}
 
-  asio::awaitable<std::tuple<error_code, std::size_t>> read_some(asio::mutable_buffer b) override {
-    co_return co_await stream_.async_read_some(b, nothrow);
+  task<std::tuple<error_code, std::size_t>> read_some(asio::mutable_buffer b) override {
+    co_return co_await stream_.async_read_some(b, use_task);
   }
-  asio::awaitable<std::tuple<error_code, std::size_t>> write(
+  task<std::tuple<error_code, std::size_t>> write(
       std::array<asio::const_buffer, 2> buffers) override {
-    co_return co_await asio::async_write(stream_, buffers, nothrow);
+    co_return co_await asio::async_write(stream_, buffers, use_task);
   }
-  asio::awaitable<error_code> handshake() override {
-    auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, nothrow);
+  task<error_code> handshake() override {
+    auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, use_task);
     co_return ec;
   }
-  asio::awaitable<void> shutdown() override {
+  task<void> shutdown() override {
     // A peer that has gone makes close_notify fail (or "stream truncated"): a normal end here.
     // The caller's deadline bounds this wait.
-    co_await stream_.async_shutdown(nothrow);
+    co_await stream_.async_shutdown(use_task);
     error_code ec;
     stream_.next_layer().close(ec);
   }
