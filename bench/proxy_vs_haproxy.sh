@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Benchmarks `albsim serve` against HAProxy 2.6 (Debian's) in one run, against the same
 # `albsim backend`, and measures the proxy's memory and timing targets (issue 3):
-#   1. wrk -t1 -c50 keep-alive, small responses: direct to the backend, through HAProxy
-#      (nbthread 1), through albsim (1 worker, access log on, written to a file): req/s, p99.
+#   1. wrk -t1 -c50 keep-alive, small responses: direct to the backend, then HAProxy
+#      (nbthread 1, no log) and albsim (1 worker, access log on, written to a file) in
+#      alternating rounds: req/s and p99 per round, their medians, and the median of the
+#      per-round ratios. A shared 2-core VM drifts by tens of percent within a minute, so one
+#      run each would compare the machine's moods, not the proxies.
 #   2. a large upload streamed through albsim to a backend that discards it: peak RSS.
 #   3. 10,000 idle keep-alive client connections: albsim's RSS.
 #   4. a QPS limit of L over the duration: admitted count vs L x duration.
 #   5. the request timeout: how close the 504 arrives to the configured value.
-# Usage: bench/proxy_vs_haproxy.sh [seconds per wrk run, default 10]
-# Environment: BENCH_UPLOAD_GIB (default 10), BENCH_IDLE (default 10000), BENCH_QPS (default 1000)
+# Usage: bench/proxy_vs_haproxy.sh [seconds per wrk run, default 5]
+# Environment: BENCH_ROUNDS (default 8), BENCH_UPLOAD_GIB (default 10), BENCH_IDLE (default
+# 10000), BENCH_QPS (default 1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dur=${1:-10}
+dur=${1:-5}
+rounds=${BENCH_ROUNDS:-8}
 upload_gib=${BENCH_UPLOAD_GIB:-10}
 idle=${BENCH_IDLE:-10000}
 qps=${BENCH_QPS:-1000}
@@ -40,14 +45,16 @@ wait_port() {  # bounded wait for a listening port; $2 = the log to show if it n
   return 1
 }
 
-run_wrk() {  # name port path -> "name req/s p99"
+run_wrk() {  # name port path -> prints "name req/s p99", appends "req/s p99-ms" to $tmp/wrk.<name>
   local out
   out=$(wrk -t1 -c50 -d"${dur}s" --latency "http://127.0.0.1:$2$3")
   local rps p99
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  printf '%-28s %12s req/s   p99 %s\n' "$1" "$rps" "$p99"
-  echo "$rps" > "$tmp/rps.$1"
+  printf '  %-28s %12s req/s   p99 %s\n' "$1" "$rps" "$p99"
+  awk -v r="$rps" -v p="$p99" 'BEGIN {
+    v = p + 0; if (p ~ /us$/) v /= 1000; else if (p ~ /[0-9]s$/ && p !~ /ms$/) v *= 1000
+    print r, v }' >> "$tmp/wrk.$1"
 }
 
 bport=$(bench/free_port.py)
@@ -98,14 +105,31 @@ wait_port "$aport" "$tmp/serve.log"
 
 echo "== 1. throughput: wrk -t1 -c50 -d${dur}s, keep-alive, GET /status/200 (small response)"
 run_wrk "direct to albsim backend" "$bport" /status/200
-run_wrk "haproxy 2.6 nbthread 1" "$hport" /status/200
-run_wrk "albsim serve 1 worker" "$aport" /status/200
+for r in $(seq 1 "$rounds"); do
+  echo " round $r"
+  if ((r % 2)); then
+    run_wrk haproxy "$hport" /status/200
+    run_wrk albsim "$aport" /status/200
+  else
+    run_wrk albsim "$aport" /status/200
+    run_wrk haproxy "$hport" /status/200
+  fi
+done
 python3 - "$tmp" <<'PY'
-import sys
+import statistics, sys
 t = sys.argv[1]
-a = float(open(f"{t}/rps.albsim serve 1 worker").read())
-h = float(open(f"{t}/rps.haproxy 2.6 nbthread 1").read())
-print(f"albsim / haproxy = {a/h:.2f}")
+def load(name):
+    return [tuple(map(float, l.split())) for l in open(f"{t}/wrk.{name}")]
+a, h = load("albsim"), load("haproxy")
+ratios = [x[0] / y[0] for x, y in zip(a, h)]
+med = statistics.median
+print(f"median req/s: haproxy 2.6 nbthread 1 (no log) {med(r for r, _ in h):,.0f}   "
+      f"albsim 1 worker (log to file) {med(r for r, _ in a):,.0f}")
+print(f"median p99:   haproxy {med(p for _, p in h):.2f} ms   albsim {med(p for _, p in a):.2f} ms")
+print(f"albsim / haproxy per round: {' '.join(f'{x:.2f}' for x in ratios)}")
+print(f"albsim / haproxy: median {med(ratios):.2f}, albsim ahead in {sum(x >= 1 for x in ratios)} "
+      f"of {len(ratios)} rounds; p99 not above haproxy's in "
+      f"{sum(x[1] <= y[1] for x, y in zip(a, h))} of {len(ratios)}")
 PY
 echo "access-log records written by albsim: $(wc -l <"$tmp/access.log")"
 

@@ -33,6 +33,20 @@ namespace {
 using clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 constexpr std::size_t k_idle_read_bytes = 1024;  // first read of a request (grows as needed)
+constexpr std::size_t k_coalesce_bytes = 4096;   // a body this small is copied behind its head
+
+// The wall-clock time of a steady-clock instant. The offset between the clocks is re-read at
+// most once a second per thread, which spares a clock read per request.
+std::chrono::system_clock::time_point wall_time(clock::time_point t) {
+  thread_local clock::time_point base_steady{};
+  thread_local std::chrono::system_clock::time_point base_wall{};
+  if (base_steady == clock::time_point{} || t - base_steady > std::chrono::seconds(1)) {
+    base_steady = clock::now();
+    base_wall = std::chrono::system_clock::now();
+  }
+  return base_wall +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(t - base_steady);
+}
 
 double seconds_between(clock::time_point a, clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -164,9 +178,12 @@ class client_session final : public std::enable_shared_from_this<client_session>
 
   task<void> run() {
     auto self = shared_from_this();
-    if (lc_.protocol == listener_protocol::https && !co_await start_tls()) {
-      finish();
-      co_return;
+    if (lc_.protocol == listener_protocol::https) {
+      const bool tls_ok = co_await start_tls();
+      if (!tls_ok) {
+        finish();
+        co_return;
+      }
     }
     const std::uint32_t max = std::max<std::uint32_t>(1, lc_.max_requests_per_connection);
     for (std::uint32_t i = 0; i < max; ++i) {
@@ -246,8 +263,14 @@ class client_session final : public std::enable_shared_from_this<client_session>
         std::min<std::size_t>(want_at_most ? want_at_most : limits_.relay_buffer, room);
     if (want == 0) co_return std::tuple{error_code(asio::error::no_buffer_space), std::size_t{0}};
     // Plain TCP skips the transport's own coroutine: one frame less per read.
-    auto [ec, n] = plain_ ? co_await plain_->async_read_some(cbuf_.prepare(want), use_task)
-                          : co_await tr_->read_some(cbuf_.prepare(want));
+    // (No co_await inside ?: anywhere in this file: GCC 12 can run both arms.)
+    error_code ec;
+    std::size_t n = 0;
+    if (plain_) {
+      std::tie(ec, n) = co_await plain_->async_read_some(cbuf_.prepare(want), use_task);
+    } else {
+      std::tie(ec, n) = co_await tr_->read_some(cbuf_.prepare(want));
+    }
     if (!ec || n > 0) cbuf_.commit(n);
     read_done_at_ = clock::now();  // the bytes arrived now; the simulated link may hold them
     if (!ec && read_shaper_.active()) {
@@ -269,10 +292,20 @@ class client_session final : public std::enable_shared_from_this<client_session>
       // its closed socket would still "succeed", so look first.
       if (client_gone_ || (d.count() > 0 && peer_gone())) co_return asio::error::connection_reset;
     }
-    std::array<asio::const_buffer, 2> bufs{asio::buffer(a.data(), a.size()),
-                                           asio::buffer(b.data(), b.size())};
-    auto [ec, n] =
-        plain_ ? co_await asio::async_write(*plain_, bufs, use_task) : co_await tr_->write(bufs);
+    error_code ec;
+    if (plain_ && b.empty()) {
+      // One buffer goes out with send(), cheaper in the kernel than sendmsg() with two.
+      std::tie(ec, std::ignore) =
+          co_await asio::async_write(*plain_, asio::buffer(a.data(), a.size()), use_task);
+    } else {
+      std::array<asio::const_buffer, 2> bufs{asio::buffer(a.data(), a.size()),
+                                             asio::buffer(b.data(), b.size())};
+      if (plain_) {
+        std::tie(ec, std::ignore) = co_await asio::async_write(*plain_, bufs, use_task);
+      } else {
+        std::tie(ec, std::ignore) = co_await tr_->write(bufs);
+      }
+    }
     if (timed_out_) ec = asio::error::timed_out;
     co_return ec;
   }
@@ -362,8 +395,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
 
   // The kernel's smoothed RTT of the client connection plus the simulated link's. The kernel
   // value moves slowly, so a busy connection asks for it at most every 100 ms.
-  std::optional<std::uint64_t> tcpinfo_rtt() {
-    const auto now = clock::now();
+  std::optional<std::uint64_t> tcpinfo_rtt(clock::time_point now) {
     if (!rtt_us_ || now - rtt_read_at_ > std::chrono::milliseconds(100)) {
       tcp_info info{};
       socklen_t len = sizeof info;
@@ -435,12 +467,13 @@ class client_session final : public std::enable_shared_from_this<client_session>
 
   access_log_record new_record() {
     access_log_record r;
-    start_record(r);
+    start_record(r, clock::now());
     return r;
   }
-  void start_record(access_log_record& r) {
+  // `first_byte`: when the request's first byte arrived (the record's time).
+  void start_record(access_log_record& r, clock::time_point first_byte) {
     r.clear();
-    r.time = std::chrono::system_clock::now();
+    r.time = wall_time(first_byte);
     r.app_lb_id.assign(rt_.config.instance.id);
     r.vip_addr.assign(ep_.vip);
     r.slb_vport = ep_.port;
@@ -468,10 +501,12 @@ class client_session final : public std::enable_shared_from_this<client_session>
     r.sim_detail = d.detail;
   }
 
-  void emit(access_log_record& r, clock::time_point start) {
+  // `now`: when the answer was complete, if the caller already read the clock.
+  void emit(access_log_record& r, clock::time_point start, clock::time_point now = {}) {
+    if (now == clock::time_point{}) now = clock::now();
     if (aborted_) r.sim_detail += "; interrupted because the balancer was stopping";
-    r.request_time = seconds_between(start, clock::now());
-    r.tcpinfo_rtt = tcpinfo_rtt();
+    r.request_time = seconds_between(start, now);
+    r.tcpinfo_rtt = tcpinfo_rtt(now);
     if (tr_) {
       r.ssl_protocol = tr_->ssl_protocol();
       r.ssl_cipher = tr_->ssl_cipher();
@@ -517,7 +552,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
   // Returns true when the connection may carry another request.
   task<bool> serve_one(bool last) {
     throttled_ = 0ns;
-    auto first_byte_at = clock::now();
+    clock::time_point first_byte_at;
     // 1. The first byte, under the idle timeout. Plain TCP waits without a buffer, so an idle
     //    connection holds no read memory.
     if (cbuf_.size() == 0) {
@@ -527,19 +562,25 @@ class client_session final : public std::enable_shared_from_this<client_session>
       if (draining_) co_return false;
       arm(clock::now() + lc_.idle_timeout);
       idle_ = true;
-      auto [ec, n] = read_ahead_ != read_ahead::none ? co_await finish_read_ahead()
-                                                     : co_await client_read(k_idle_read_bytes);
+      error_code ec;
+      std::size_t n = 0;
+      if (read_ahead_ != read_ahead::none) {
+        std::tie(ec, n) = co_await finish_read_ahead();
+      } else {
+        std::tie(ec, n) = co_await client_read(k_idle_read_bytes);
+      }
       idle_ = false;
       if ((ec && n == 0) || draining_) co_return false;
       first_byte_at = read_done_at_;
     } else {
       read_ahead_ = read_ahead::none;  // it brought the bytes of this request
+      first_byte_at = clock::now();
     }
     // The request starts with its first byte, which the idle read may already have taken.
     const auto start = first_byte_at;
     // The record and the head parser are the connection's, reused request after request.
     access_log_record& r = record_;
-    start_record(r);
+    start_record(r, start);
     arm(start + lc_.request_timeout);
 
     // 2. The head.
@@ -733,8 +774,9 @@ class client_session final : public std::enable_shared_from_this<client_session>
   task<bool> exchange(access_log_record& r, clock::time_point start, request_head& head,
                       std::uint64_t consumed, const server_config& server,
                       const std::string& server_key, const std::string& rule_name, bool last) {
-    // 5a. Connection: a pooled one, or a new one under the connect timeout.
-    const auto connect_start = clock::now();
+    // 5a. Connection: a pooled one, or a new one under the connect timeout. (Routing and
+    // admission do not wait, so the head's completion time is when this starts.)
+    const auto connect_start = head_done_at_;
     upstream_server_ = &server;
     if (auto pooled = w_.pool.checkout(server_key)) {
       upstream_.emplace(std::move(*pooled));
@@ -805,10 +847,17 @@ class client_session final : public std::enable_shared_from_this<client_session>
         chunk = data.substr(0, n);
       }
       if (!head_sent || !chunk.empty()) {
-        std::array<asio::const_buffer, 2> bufs{
-            asio::buffer(head_sent ? std::string_view() : std::string_view(up_head)),
-            asio::buffer(chunk.data(), chunk.size())};
-        auto [ec, n] = co_await asio::async_write(*upstream_, bufs, use_task);
+        const std::string_view first = head_sent ? std::string_view() : std::string_view(up_head);
+        error_code ec;
+        if (first.empty() || chunk.empty()) {  // one buffer: send() rather than sendmsg()
+          const std::string_view only = first.empty() ? chunk : first;
+          std::tie(ec, std::ignore) = co_await asio::async_write(
+              *upstream_, asio::buffer(only.data(), only.size()), use_task);
+        } else {
+          std::array<asio::const_buffer, 2> bufs{asio::buffer(first.data(), first.size()),
+                                                 asio::buffer(chunk.data(), chunk.size())};
+          std::tie(ec, std::ignore) = co_await asio::async_write(*upstream_, bufs, use_task);
+        }
         if (ec || timed_out_) {
           r.request_length = consumed + body_bytes + chunk.size();
           r.read_request_time = ms_between(start, clock::now());
@@ -854,7 +903,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
         co_return false;
       }
     }
-    const auto request_done = clock::now();
+    // A request without a body was complete with its head.
+    const auto request_done = body_expected ? clock::now() : head_done_at_;
     r.request_length = consumed + body_bytes;
     r.read_request_time = ms_between(start, request_done);
 
@@ -937,7 +987,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
       co_await own_reply(r, start, rt_.outcomes.upstream(*failure, c), "", true);
       co_return false;
     }
-    rt_.latency.observe(server_key, clock::now() - request_done);
+    const auto response_head_at = clock::now();
+    rt_.latency.observe(server_key, response_head_at - request_done);
 
     if (auto d = rt_.outcomes.rewritten_status(rh->status())) {
       drop_upstream();
@@ -973,7 +1024,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     client_head.append(rh->forward_fields());
     if (close_client) client_head.append("Connection: close\r\n");
     client_head.append("\r\n");
-    const auto write_start = clock::now();
+    const auto write_start = response_head_at;
     std::uint64_t body_out = 0;
     bool head_out = false;
     bool upstream_ok = true;
@@ -992,8 +1043,15 @@ class client_session final : public std::enable_shared_from_this<client_session>
         chunk = data.substr(0, n);
       }
       if (!head_out || !chunk.empty()) {
-        auto ec = co_await client_write(
-            head_out ? std::string_view() : std::string_view(client_head), chunk);
+        std::string_view first = head_out ? std::string_view() : std::string_view(client_head);
+        std::string_view second = chunk;
+        if (!head_out && chunk.size() <= k_coalesce_bytes) {
+          // A small body travels in the same buffer as the head: one plain send().
+          client_head.append(chunk);
+          first = client_head;
+          second = {};
+        }
+        auto ec = co_await client_write(first, second);
         if (ec) {
           client_ok = false;
           break;
@@ -1021,8 +1079,9 @@ class client_session final : public std::enable_shared_from_this<client_session>
         break;
       }
     }
-    r.upstream_response_time = seconds_between(connect_start, clock::now());
-    r.write_response_time = ms_between(write_start, clock::now());
+    const auto done = clock::now();
+    r.upstream_response_time = seconds_between(connect_start, done);
+    r.write_response_time = ms_between(write_start, done);
     // body_bytes_sent counts the body (with its framing) as it left the balancer.
     r.body_bytes_sent = body_out;
     if (!client_ok) {
@@ -1048,7 +1107,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       drop_upstream();
       ubuf_.clear();
     }
-    emit(r, start);
+    emit(r, start, done);
     co_return upstream_ok && !close_client && !draining_;
   }
 

@@ -39,6 +39,7 @@ class file_log_sink : public access_log_sink {
   void run();
   static constexpr std::size_t k_batch_wake = 256 * 1024;  // bytes that wake the writer at once
   static constexpr std::chrono::milliseconds k_batch_interval{20};  // else it writes this often
+  static constexpr int k_writer_nice = 10;
   std::FILE* file_;
   bool owns_file_;
   std::mutex mutex_;
