@@ -649,8 +649,9 @@ class client_session final : public std::enable_shared_from_this<client_session>
 
     // 4. Routing and admission.
     int rule_index = -1;
-    std::string group_name = lc_.default_server_group;
-    std::string rule_name = "default";
+    static const std::string k_default_rule = "default";
+    const std::string* group_name = &lc_.default_server_group;
+    const std::string* rule_name = &k_default_rule;
     {
       std::string_view target = head.target();
       for (std::size_t i = 0; i < lc_.rules.size(); ++i) {
@@ -658,8 +659,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
         if (host_matches(rule.host, head.host()) &&
             (rule.path_prefix.empty() || target.rfind(rule.path_prefix, 0) == 0)) {
           rule_index = static_cast<int>(i);
-          group_name = rule.server_group;
-          rule_name = rule.name;
+          group_name = &rule.server_group;
+          rule_name = &rule.name;
           break;
         }
       }
@@ -675,7 +676,11 @@ class client_session final : public std::enable_shared_from_this<client_session>
                          "ALB-QPS-Limited: Limited\r\n", body_pending || last);
       co_return !body_pending && !last && head.keep_alive();
     }
-    server_group* group = rt_.group(group_name);
+    if (group_name != group_name_) {  // the group by name, looked up again only on a change
+      group_name_ = group_name;
+      group_ = rt_.group(*group_name);
+    }
+    server_group* group = group_;
     server_group::pick_result pick;
     if (group) {
       pick = group->pick(client_ip_hash_);
@@ -703,10 +708,11 @@ class client_session final : public std::enable_shared_from_this<client_session>
     if (&server != key_server_) {  // a connection usually goes to the same few servers
       key_server_ = &server;
       server_key_ = server.address + ":" + std::to_string(server.port);
+      latency_slot_ = &rt_.latency.slot_for(server_key_);
     }
     const std::string& server_key = server_key_;
     r.upstream_addr = server_key;
-    bool keep = co_await exchange(r, start, head, consumed, server, server_key, rule_name, last);
+    bool keep = co_await exchange(r, start, head, consumed, server, server_key, *rule_name, last);
     co_return keep;
   }
 
@@ -966,7 +972,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     if (client_gone_) {
       event_context c = context();
       c.waited = clock::now() - request_done;
-      c.usual_latency = rt_.latency.usual(server_key);
+      c.usual_latency = latency_baseline::usual(*latency_slot_);
       c.waiting_on_backend = true;
       drop_upstream();
       r.upstream_response_time = seconds_between(connect_start, clock::now());
@@ -988,7 +994,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       co_return false;
     }
     const auto response_head_at = clock::now();
-    rt_.latency.observe(server_key, response_head_at - request_done);
+    latency_baseline::observe(*latency_slot_, response_head_at - request_done);
 
     if (auto d = rt_.outcomes.rewritten_status(rh->status())) {
       drop_upstream();
@@ -1087,7 +1093,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     if (!client_ok) {
       event_context c = context();
       c.waited = clock::now() - request_done;
-      c.usual_latency = rt_.latency.usual(server_key);
+      c.usual_latency = latency_baseline::usual(*latency_slot_);
       auto d = rt_.outcomes.client(client_event::left_before_response, c);
       d.detail = "the client left while the response was being sent (" + std::to_string(body_out) +
                  " body bytes delivered)" +
@@ -1150,9 +1156,12 @@ class client_session final : public std::enable_shared_from_this<client_session>
   std::string client_ip_;
   std::uint32_t client_ip_hash_ = 0;  // for source-IP consistent hashing
   std::uint16_t client_port_ = 0;
-  const server_config* key_server_ = nullptr;  // the server server_key_ names
-  std::string server_key_;                     // "ip:port" of the last server picked
-  std::string trace_rule_{'\0'};               // the rule trace_ was computed for
+  const std::string* group_name_ = nullptr;  // the group name group_ was looked up by
+  server_group* group_ = nullptr;
+  const server_config* key_server_ = nullptr;       // the server server_key_ names
+  std::string server_key_;                          // "ip:port" of the last server picked
+  latency_baseline::slot* latency_slot_ = nullptr;  // that server's usual latency
+  std::string trace_rule_{'\0'};                    // the rule trace_ was computed for
   std::string trace_;
   int fd_ = -1;
   clock::time_point deadline_ = clock::time_point::max();

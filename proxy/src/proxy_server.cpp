@@ -202,17 +202,21 @@ server_group* proxy_runtime::group(const std::string& name) const {
   return it == group_by_name.end() ? nullptr : it->second;
 }
 
-void latency_baseline::observe(const std::string& server, std::chrono::nanoseconds d) {
+latency_baseline::slot& latency_baseline::slot_for(const std::string& server) {
   std::lock_guard lock(mutex_);
-  auto [it, inserted] = ewma_ns_.try_emplace(server, static_cast<double>(d.count()));
-  if (!inserted) it->second = 0.8 * it->second + 0.2 * static_cast<double>(d.count());
+  return slots_.try_emplace(server, -1.0).first->second;
 }
 
-std::optional<std::chrono::nanoseconds> latency_baseline::usual(const std::string& server) {
-  std::lock_guard lock(mutex_);
-  auto it = ewma_ns_.find(server);
-  if (it == ewma_ns_.end()) return std::nullopt;
-  return std::chrono::nanoseconds(static_cast<std::int64_t>(it->second));
+void latency_baseline::observe(slot& s, std::chrono::nanoseconds d) {
+  const double v = static_cast<double>(d.count());
+  const double old = s.load(std::memory_order_relaxed);
+  s.store(old < 0 ? v : 0.8 * old + 0.2 * v, std::memory_order_relaxed);
+}
+
+std::optional<std::chrono::nanoseconds> latency_baseline::usual(const slot& s) {
+  const double v = s.load(std::memory_order_relaxed);
+  if (v < 0) return std::nullopt;
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(v));
 }
 
 std::unique_ptr<proxy_server> proxy_server::start(proxy_config config,

@@ -1,5 +1,7 @@
 #include "qps_limiter.hpp"
 
+#include <optional>
+
 namespace albsim::proxy {
 namespace {
 constexpr std::size_t k_max_tracked_clients = 65536;  // per rule; the map is reset beyond it
@@ -33,12 +35,17 @@ qps_limiter::qps_limiter(const proxy_config& config) {
 
 admission qps_limiter::admit(std::size_t vip_index, std::size_t listener_index, int rule_index,
                              const std::string& client_ip) {
-  const auto now = token_bucket::clock::now();
-  if (vip_index < vips_.size() && vips_[vip_index] && !vips_[vip_index]->try_take(now)) {
+  // The clock is read only when some limit applies (most requests meet none).
+  std::optional<token_bucket::clock::time_point> at;
+  auto now = [&] {
+    if (!at) at = token_bucket::clock::now();
+    return *at;
+  };
+  if (vip_index < vips_.size() && vips_[vip_index] && !vips_[vip_index]->try_take(now())) {
     return {false, "instance", multi_vip_};
   }
   if (listener_index < listeners_.size() && listeners_[listener_index] &&
-      !listeners_[listener_index]->try_take(now)) {
+      !listeners_[listener_index]->try_take(now())) {
     return {false, "listener", false};
   }
   if (rule_index < 0 || listener_index >= rules_.size() ||
@@ -46,13 +53,13 @@ admission qps_limiter::admit(std::size_t vip_index, std::size_t listener_index, 
     return {};
   }
   auto& rule = *rules_[listener_index][static_cast<std::size_t>(rule_index)];
-  if (rule.bucket && !rule.bucket->try_take(now)) return {false, "rule", false};
+  if (rule.bucket && !rule.bucket->try_take(now())) return {false, "rule", false};
   if (rule.per_client.enabled()) {
     std::lock_guard lock(rule.mutex);
     if (rule.clients.size() > k_max_tracked_clients) rule.clients.clear();
     auto& b = rule.clients[client_ip];
     if (!b) b = make(rule.per_client);
-    if (!b->try_take(now)) return {false, "per-client-IP", false};
+    if (!b->try_take(now())) return {false, "per-client-IP", false};
   }
   return {};
 }
