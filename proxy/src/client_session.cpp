@@ -13,8 +13,10 @@
 #include <poll.h>
 
 #include <sys/socket.h>
+#include <cerrno>
 #include <charconv>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -119,7 +121,6 @@ class client_session final : public std::enable_shared_from_this<client_session>
         limits_(rt.config.limits),
         timer_(w.ioc),
         pace_timer_(w.ioc),
-        read_ahead_signal_(w.ioc),
         cbuf_(limits_.max_header_block + limits_.relay_buffer, pool_allocator<char>(w.buffers)),
         ubuf_(limits_.max_header_block + limits_.relay_buffer, pool_allocator<char>(w.buffers)),
         request_head_(head_limits_()),
@@ -166,6 +167,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
   // Only after the worker's thread has ended: a connection still waiting then never resumes,
   // so its coroutines are destroyed (which releases the session).
   void destroy_stranded() override {
+    read_ahead_waiter_ = {};
     if (auto r = std::exchange(root_, {})) r.destroy();
   }
 
@@ -294,9 +296,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     }
     error_code ec;
     if (plain_ && b.empty()) {
-      // One buffer goes out with send(), cheaper in the kernel than sendmsg() with two.
-      std::tie(ec, std::ignore) =
-          co_await asio::async_write(*plain_, asio::buffer(a.data(), a.size()), use_task);
+      ec = co_await send_all(*plain_, a);
     } else {
       std::array<asio::const_buffer, 2> bufs{asio::buffer(a.data(), a.size()),
                                              asio::buffer(b.data(), b.size())};
@@ -307,6 +307,30 @@ class client_session final : public std::enable_shared_from_this<client_session>
       }
     }
     if (timed_out_) ec = asio::error::timed_out;
+    co_return ec;
+  }
+
+  // Sends one buffer. What the socket takes at once goes straight out with send() (cheaper in
+  // the kernel than sendmsg() with two pieces) and the request carries on without a trip
+  // through the event loop; only a full socket buffer makes it wait, through Asio as usual.
+  task<error_code> send_all(tcp::socket& socket, std::string_view data) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+      const ssize_t n = ::send(socket.native_handle(), data.data() + done, data.size() - done,
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        done += static_cast<std::size_t>(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        break;
+      } else {
+        co_return error_code(errno, boost::system::system_category());
+      }
+    }
+    if (done == data.size()) co_return error_code{};
+    auto [ec, n] = co_await asio::async_write(
+        socket, asio::buffer(data.data() + done, data.size() - done), use_task);
     co_return ec;
   }
 
@@ -360,8 +384,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
     read_ahead_ec_ = ec;
     read_ahead_n_ = n;
     if (finished_) return;
-    if (read_ahead_waiting_) {
-      read_ahead_signal_.cancel();
+    if (auto waiter = std::exchange(read_ahead_waiter_, {})) {
+      waiter.resume();
       return;
     }
     if (watching_ && n == 0 && ec != asio::error::operation_aborted) {
@@ -371,15 +395,17 @@ class client_session final : public std::enable_shared_from_this<client_session>
       pace_timer_.cancel();
     }
   }
-  // The outcome of the read-ahead, waiting for it if it has not completed yet.
+  // Suspends until the read-ahead completes; its handler resumes the waiter directly.
+  struct read_ahead_done {
+    client_session& s;
+    bool await_ready() const noexcept { return s.read_ahead_ != read_ahead::pending; }
+    void await_suspend(std::coroutine_handle<> h) noexcept { s.read_ahead_waiter_ = h; }
+    void await_resume() const noexcept {}
+  };
+  // The outcome of the read-ahead, waiting for it if it has not completed yet. Cancelling the
+  // socket (timeouts, stopping) completes the read, which then wakes this.
   task<std::tuple<error_code, std::size_t>> finish_read_ahead() {
-    // Cancelling the socket (timeouts, stopping) completes the read, which then wakes this.
-    while (read_ahead_ == read_ahead::pending) {
-      read_ahead_waiting_ = true;
-      read_ahead_signal_.expires_at(clock::time_point::max());
-      co_await read_ahead_signal_.async_wait(use_task);
-      read_ahead_waiting_ = false;
-    }
+    co_await read_ahead_done{*this};
     read_ahead_ = read_ahead::none;
     error_code ec = timed_out_ ? error_code(asio::error::timed_out) : read_ahead_ec_;
     co_return std::tuple{ec, read_ahead_n_};
@@ -855,10 +881,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
       if (!head_sent || !chunk.empty()) {
         const std::string_view first = head_sent ? std::string_view() : std::string_view(up_head);
         error_code ec;
-        if (first.empty() || chunk.empty()) {  // one buffer: send() rather than sendmsg()
-          const std::string_view only = first.empty() ? chunk : first;
-          std::tie(ec, std::ignore) = co_await asio::async_write(
-              *upstream_, asio::buffer(only.data(), only.size()), use_task);
+        if (first.empty() || chunk.empty()) {
+          ec = co_await send_all(*upstream_, first.empty() ? chunk : first);
         } else {
           std::array<asio::const_buffer, 2> bufs{asio::buffer(first.data(), first.size()),
                                                  asio::buffer(chunk.data(), chunk.size())};
@@ -945,6 +969,16 @@ class client_session final : public std::enable_shared_from_this<client_session>
       }
       std::size_t want =
           std::min<std::size_t>(limits_.relay_buffer, ubuf_.max_size() - ubuf_.size());
+      // The backend cannot have answered a request sent a moment ago: let the work already
+      // queued run first, so that the first read usually finds the answer instead of
+      // costing a system call that finds nothing.
+      if (received == 0) {
+        co_await yield_to{w_.ioc};
+        if (client_gone_ || timed_out_) {  // nothing was waiting to be cancelled meanwhile
+          if (timed_out_ && !client_gone_) failure = exchange_event::response_timeout;
+          break;
+        }
+      }
       auto [ec, n] = co_await upstream_->async_read_some(ubuf_.prepare(want), use_task);
       ubuf_.commit(n);
       received += n;
@@ -1117,6 +1151,16 @@ class client_session final : public std::enable_shared_from_this<client_session>
     co_return upstream_ok && !close_client && !draining_;
   }
 
+  // Lets the work already queued on the worker run first.
+  struct yield_to {
+    asio::io_context& ioc;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) {
+      asio::post(ioc, [h] { h.resume(); });
+    }
+    void await_resume() const noexcept {}
+  };
+
   // Gives a coroutine its own handle without suspending.
   struct this_coroutine {
     std::coroutine_handle<> h;
@@ -1140,7 +1184,6 @@ class client_session final : public std::enable_shared_from_this<client_session>
   const limits_config& limits_;
   asio::steady_timer timer_;
   asio::steady_timer pace_timer_;
-  asio::steady_timer read_ahead_signal_;  // wakes the idle wait when the read-ahead completes
   using relay_buffer = boost::beast::basic_flat_buffer<pool_allocator<char>>;
   relay_buffer cbuf_;
   relay_buffer ubuf_;
@@ -1170,7 +1213,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
   bool armed_ = false;
   bool watching_ = false;  // the request is with the backend and the client is watched
   enum class read_ahead { none, pending, done } read_ahead_ = read_ahead::none;
-  bool read_ahead_waiting_ = false;
+  std::coroutine_handle<> read_ahead_waiter_;  // the idle wait, while the read-ahead runs
   error_code read_ahead_ec_;
   std::size_t read_ahead_n_ = 0;
   bool timed_out_ = false;
