@@ -66,6 +66,57 @@ TEST(ProxyPassThrough, KeepAliveCarriesManyRequestsAndLogsEach) {
   EXPECT_EQ(h.records(20).size(), 20u);
 }
 
+// The proxy watches a waiting client by reading ahead: a second request that arrives while the
+// first is with the backend is kept for later (not taken for the client leaving), and the
+// answers come back in order.
+TEST(ProxyPassThrough, APipelinedRequestWaitsForTheAnswerBeforeIt) {
+  proxy_harness h(base_proxy_config());
+  raw_client c;
+  ASSERT_EQ(c.connect(h.address(), h.port()), io_result::ok);
+  ASSERT_EQ(c.send_all("GET /delay/0.3 HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "GET /status/201 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            io_result::ok);
+  std::string raw;
+  ASSERT_EQ(c.read_until_close(raw, 5s), io_result::eof);  // after the second answer
+  const auto first = raw.find("HTTP/1.1 200");
+  const auto second = raw.find("HTTP/1.1 201");
+  ASSERT_NE(first, std::string::npos) << raw;
+  ASSERT_NE(second, std::string::npos) << raw;
+  EXPECT_LT(first, second);
+  auto recs = h.records(2);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0]["status"], 200);
+  EXPECT_EQ(recs[0]["request_uri"], "/delay/0.3");
+  EXPECT_EQ(recs[1]["status"], 201);
+  EXPECT_EQ(recs[1]["sim_cause"], "ok");
+}
+
+// The same, with the second request sent only once the first is with the backend, so that it
+// is the read-ahead (the watch on the waiting client) that takes it in.
+TEST(ProxyPassThrough, ARequestSentWhileTheBackendWorksIsServedNext) {
+  proxy_harness h(base_proxy_config());
+  raw_client c;
+  ASSERT_EQ(c.connect(h.address(), h.port()), io_result::ok);
+  ASSERT_EQ(c.send_all("GET /delay/0.5 HTTP/1.1\r\nHost: x\r\n\r\n"), io_result::ok);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (h.server().counters().requests < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);  // polling a bounded wait for the head to be read
+  ASSERT_EQ(h.server().counters().requests, 1u);
+  ASSERT_EQ(c.send_all("GET /status/201 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            io_result::ok);
+  std::string raw;
+  ASSERT_EQ(c.read_until_close(raw, 5s), io_result::eof);
+  const auto first = raw.find("HTTP/1.1 200");
+  const auto second = raw.find("HTTP/1.1 201");
+  ASSERT_NE(first, std::string::npos) << raw;
+  ASSERT_NE(second, std::string::npos) << raw;
+  EXPECT_LT(first, second);
+  auto recs = h.records(2);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0]["status"], 200);
+  EXPECT_EQ(recs[1]["status"], 201);
+}
+
 TEST(ProxyPassThrough, StreamsALargeUploadAndDownload) {
   proxy_harness h(base_proxy_config());
   raw_client c;
