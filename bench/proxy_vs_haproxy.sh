@@ -85,8 +85,9 @@ wait_port "$hport" "$tmp/haproxy.log"
 aport=$(bench/free_port.py)
 dport=$(bench/free_port.py)
 tport=$(bench/free_port.py)
-# The whole request counts against the request timeout (head and body), so the listener that
-# takes the large upload uses the longest allowed; a second one has 1 s for the timing test.
+# Three listeners: keep-alive uncapped (like HAProxy's; it also takes the large upload, with the
+# longest request timeout allowed since head and body both count against it), the balancer's
+# default of 100 requests per connection, and one with a 1 s request timeout for test 5.
 cat >"$tmp/albsim.yaml" <<CFG
 worker_threads: 1
 access_log: $tmp/access.log

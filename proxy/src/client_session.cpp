@@ -16,7 +16,6 @@
 #include <cerrno>
 #include <charconv>
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -973,7 +972,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       // queued run first, so that the first read usually finds the answer instead of
       // costing a system call that finds nothing.
       if (received == 0) {
-        co_await yield_to{w_.ioc};
+        co_await yield_to{w_.ioc.get_executor()};
         if (client_gone_ || timed_out_) {  // nothing was waiting to be cancelled meanwhile
           if (timed_out_ && !client_gone_) failure = exchange_event::response_timeout;
           break;
@@ -1150,27 +1149,6 @@ class client_session final : public std::enable_shared_from_this<client_session>
     emit(r, start, done);
     co_return upstream_ok && !close_client && !draining_;
   }
-
-  // Lets the work already queued on the worker run first.
-  struct yield_to {
-    asio::io_context& ioc;
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) {
-      asio::post(ioc, [h] { h.resume(); });
-    }
-    void await_resume() const noexcept {}
-  };
-
-  // Gives a coroutine its own handle without suspending.
-  struct this_coroutine {
-    std::coroutine_handle<> h;
-    bool await_ready() const noexcept { return false; }
-    bool await_suspend(std::coroutine_handle<> self) noexcept {
-      h = self;
-      return false;
-    }
-    std::coroutine_handle<> await_resume() const noexcept { return h; }
-  };
 
   std::coroutine_handle<> root_;  // the connection's outermost coroutine while it runs
   // Reused by every request of the connection (they keep the memory they have grown).

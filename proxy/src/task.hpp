@@ -14,6 +14,8 @@
 #pragma once
 
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include <coroutine>
 #include <cstddef>
@@ -126,6 +128,27 @@ struct root_task {
     void unhandled_exception() noexcept { std::terminate(); }
   };
   std::coroutine_handle<promise_type> handle;
+};
+
+// Lets the work already queued on an io_context run first, then resumes.
+struct yield_to {
+  boost::asio::io_context::executor_type ex;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) {
+    boost::asio::post(ex, [h] { h.resume(); });
+  }
+  void await_resume() const noexcept {}
+};
+
+// Gives a coroutine its own handle without suspending.
+struct this_coroutine {
+  std::coroutine_handle<> h;
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> self) noexcept {
+    h = self;
+    return false;
+  }
+  std::coroutine_handle<> await_resume() const noexcept { return h; }
 };
 
 // The completion token: `co_await socket.async_read_some(buffer, use_task)` gives a tuple of
