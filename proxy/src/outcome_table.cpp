@@ -103,6 +103,15 @@ decision outcome_table::client(client_event e, const event_context& c) const {
       return make(
           400, "-", "400-content-length-mismatch",
           "the request's framing is invalid" + (c.extra.empty() ? std::string() : ": " + c.extra));
+    case client_event::invalid_head:
+      return make(
+          400, "-", "400-invalid-header",
+          "the request head is malformed" + (c.extra.empty() ? std::string() : ": " + c.extra));
+    case client_event::forwarding_loop:
+      return make(463, "-", "463-forwarding-loop",
+                  "the request already carries this rule's trace entry, or more than the "
+                  "header may hold: a forwarding loop" +
+                      (c.extra.empty() ? std::string() : " (" + c.extra + ")"));
     case client_event::plain_http_on_https:
       return make(400, "-", "400-http-to-https",
                   "a plain-text HTTP request arrived on the HTTPS listener");

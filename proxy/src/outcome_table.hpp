@@ -29,7 +29,8 @@ namespace albsim::proxy {
 // itself. Upstream events are config's exchange_event.
 enum class client_event {
   header_line_too_long,  // 400
-  bad_framing,           // 400
+  bad_framing,           // 400: Content-Length / chunk framing that cannot be trusted
+  invalid_head,          // 400: any other malformed request head (RFC 9112 refusals)
   plain_http_on_https,   // 400
   closed_early,          // 400, logged only
   trace_method,          // 405
@@ -39,6 +40,7 @@ enum class client_event {
   qps_limited,           // 503 + ALB-QPS-Limited
   no_server,             // 503
   all_zero_weight,       // 503
+  forwarding_loop,       // 463: ALICLOUD-ALB-TRACE shows the request came through this rule
 };
 
 struct decision {
