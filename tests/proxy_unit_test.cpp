@@ -52,7 +52,8 @@ TEST(RequestHead, TargetBeyondTheWholeHeadBoundIsStill414) {
 
 TEST(RequestHead, HeaderLineAtTheLimitIsAcceptedOneMoreIs400) {
   // name (8) + value = 32768 is the limit.
-  std::string at = "GET / HTTP/1.1\r\nX-Padded: " + std::string(32768 - 8, 'v') + "\r\n\r\n";
+  std::string at =
+      "GET / HTTP/1.1\r\nHost: x\r\nX-Padded: " + std::string(32768 - 8, 'v') + "\r\n\r\n";
   std::string over = "GET / HTTP/1.1\r\nX-Padded: " + std::string(32769 - 8, 'v') + "\r\n\r\n";
   EXPECT_EQ(failure_of(at), request_failure::none);
   EXPECT_EQ(failure_of(over), request_failure::header_line_too_long);
@@ -73,7 +74,27 @@ TEST(RequestHead, FramingErrorsAreBadFraming) {
             request_failure::bad_framing);
   EXPECT_EQ(failure_of("POST / HTTP/1.1\r\nContent-Length: five\r\n\r\n"),
             request_failure::bad_framing);
-  EXPECT_EQ(failure_of("NOT A REQUEST\r\n\r\n"), request_failure::bad_framing);
+}
+
+TEST(RequestHead, OtherMalformedHeadsAreInvalidHeads) {
+  EXPECT_EQ(failure_of("NOT A REQUEST\r\n\r\n"), request_failure::invalid_head);
+  EXPECT_EQ(failure_of("GET / HTTP/1.1\r\n\r\n"), request_failure::invalid_head);  // no Host
+  EXPECT_EQ(failure_of("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"),
+            request_failure::invalid_head);
+  EXPECT_EQ(failure_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n"),
+            request_failure::invalid_head);
+  EXPECT_EQ(failure_of("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            request_failure::invalid_head);
+  EXPECT_EQ(failure_of("GET / HTTP/1.0\r\n\r\n"), request_failure::none);
+}
+
+TEST(RequestHead, AbsoluteFormNamesTheHostAndIsForwardedInOriginForm) {
+  head_limits l;
+  request_head h(l);
+  auto p = feed_all(h, "GET http://shop.test:8080?q=1 HTTP/1.1\r\nHost: other\r\n\r\n");
+  ASSERT_FALSE(p.ec) << p.ec.message();
+  EXPECT_EQ(h.host(), "shop.test:8080");
+  EXPECT_EQ(h.target(), "/?q=1");
 }
 
 TEST(RequestHead, ForwardsEndToEndFieldsOnlyAndJoinsForwardedFor) {
@@ -95,7 +116,10 @@ TEST(RequestHead, ForwardsEndToEndFieldsOnlyAndJoinsForwardedFor) {
   EXPECT_EQ(h.forward_fields().find("Connection"), std::string::npos);
   EXPECT_EQ(h.forward_fields().find("Keep-Alive"), std::string::npos);
   EXPECT_EQ(h.forward_fields().find("X-Forwarded-For"), std::string::npos);
-  EXPECT_NE(h.forward_fields().find("Content-Length: 3\r\n"), std::string::npos);
+  // Framing and Host are written again by the proxy, normalised.
+  EXPECT_EQ(h.forward_fields().find("Content-Length"), std::string::npos);
+  EXPECT_EQ(h.forward_fields().find("Host"), std::string::npos);
+  EXPECT_EQ(h.framing_field(), "Content-Length: 3\r\n");
 }
 
 TEST(RequestHead, ChunkedBodyIsConsumedWithItsFraming) {

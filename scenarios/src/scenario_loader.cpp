@@ -230,12 +230,14 @@ client_script parse_client(const yaml_cursor& c, const proxy::proxy_config& prox
   s.upload_rate = c.get_bytes("upload_rate", 0, 0, k_max_payload);
   if (auto v = c.optional("framing")) {
     if (s.action != client_action::invalid_framing) v->fail("only for action invalid-framing");
-    std::string f = v->as_enum(
-        {"conflicting-length", "length-and-chunked", "non-numeric-length", "surplus-bytes"});
-    s.framing = f == "length-and-chunked"   ? framing_fault::length_and_chunked
-                : f == "non-numeric-length" ? framing_fault::non_numeric_length
-                : f == "surplus-bytes"      ? framing_fault::surplus_bytes
-                                            : framing_fault::conflicting_length;
+    std::string f = v->as_enum({"conflicting-length", "length-and-chunked", "non-numeric-length",
+                                "surplus-bytes", "transfer-coding-not-chunked", "missing-host"});
+    s.framing = f == "length-and-chunked"            ? framing_fault::length_and_chunked
+                : f == "non-numeric-length"          ? framing_fault::non_numeric_length
+                : f == "surplus-bytes"               ? framing_fault::surplus_bytes
+                : f == "transfer-coding-not-chunked" ? framing_fault::transfer_coding_not_chunked
+                : f == "missing-host"                ? framing_fault::missing_host
+                                                     : framing_fault::conflicting_length;
   }
   s.timeout = c.get_duration("timeout", s.timeout, 10ms, 60s);
   if (auto v = c.optional("listener")) {

@@ -403,6 +403,14 @@ void run_single(const client_script& s, const endpoint& ep, client_run& run, rec
           body = "hello";
           tail = "these surplus bytes are no request\r\n\r\n";
           break;
+        case framing_fault::transfer_coding_not_chunked:
+          head = "POST " + s.path +
+                 " HTTP/1.1\r\nHost: albsim.test\r\nTransfer-Encoding: xchunked\r\n\r\n";
+          body = "5\r\nhello\r\n0\r\n\r\n";
+          break;
+        case framing_fault::missing_host:
+          head = "GET " + s.path + " HTTP/1.1\r\nUser-Agent: albsim-scenario\r\n\r\n";
+          break;
       }
       break;
     case client_action::partial_then_close: {

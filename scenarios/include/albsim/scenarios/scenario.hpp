@@ -31,10 +31,12 @@ enum class client_action {
 };
 
 enum class framing_fault {
-  conflicting_length,  // two different Content-Length headers
-  length_and_chunked,  // Content-Length together with Transfer-Encoding: chunked
-  non_numeric_length,  // Content-Length: abc
-  surplus_bytes,       // more bytes after the declared body, which are not a request
+  conflicting_length,           // two different Content-Length headers
+  length_and_chunked,           // Content-Length together with Transfer-Encoding: chunked
+  non_numeric_length,           // Content-Length: abc
+  surplus_bytes,                // more bytes after the declared body, which are not a request
+  transfer_coding_not_chunked,  // Transfer-Encoding: xchunked (the final coding is not chunked)
+  missing_host,                 // an HTTP/1.1 request without Host
 };
 
 struct client_script {
