@@ -870,6 +870,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       if (!ec) std::tie(ec) = co_await upstream_->async_connect(ep, use_task);
       r.upstream_connect_time = seconds_between(connect_start, clock::now());
       if (ec || timed_out_) {
+        r.upstream_response_time = r.upstream_connect_time;
         r.request_length = consumed + cbuf_.size();
         // A request without a body was read completely before the connect began.
         r.read_request_time = ms_between(start, head.done() ? head_done_at_ : clock::now());
@@ -917,6 +918,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
         if (ec) {
           // The body's framing broke (e.g. a bad chunk): the upstream request cannot be finished.
           drop_upstream();
+          r.upstream_response_time = seconds_between(connect_start, clock::now());
           r.request_length = consumed + n;
           r.read_request_time = ms_between(start, clock::now());
           event_context c = context();
@@ -937,6 +939,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
           std::tie(ec, std::ignore) = co_await asio::async_write(*upstream_, bufs, use_task);
         }
         if (ec || timed_out_) {
+          r.upstream_response_time = seconds_between(connect_start, clock::now());
           r.request_length = consumed + body_bytes + chunk.size();
           r.read_request_time = ms_between(start, clock::now());
           decision d;
@@ -963,6 +966,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       auto [rec, got] = co_await client_read();
       if (rec) {
         drop_upstream();
+        r.upstream_response_time = seconds_between(connect_start, clock::now());
         r.request_length = consumed + body_bytes + cbuf_.size();
         r.read_request_time = ms_between(start, clock::now());
         if (rec == asio::error::timed_out) {
@@ -1067,9 +1071,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       c.backend_note = backend_note();
       c.timeout = lc_.request_timeout;
       c.extra = failure_detail;
-      if (*failure == exchange_event::response_timeout) {
-        r.upstream_response_time = seconds_between(request_done, clock::now());
-      }
+      r.upstream_response_time = seconds_between(connect_start, clock::now());
       drop_upstream();
       ubuf_.clear();
       co_await own_reply(r, start, rt_.outcomes.upstream(*failure, c), "", true);
@@ -1176,13 +1178,11 @@ class client_session final : public std::enable_shared_from_this<client_session>
       event_context c = context();
       c.waited = clock::now() - request_done;
       c.usual_latency = latency_baseline::usual(*latency_slot_);
-      auto d = rt_.outcomes.client(client_event::left_before_response, c);
-      d.detail = "the client left while the response was being sent (" + std::to_string(body_out) +
-                 " body bytes delivered)" +
-                 (c.client_link_impaired  ? "; the client link adds round-trip time or loss"
-                  : c.bandwidth_throttled ? "; the instance bandwidth cap slowed the answer"
-                                          : "");
-      apply(r, d);
+      c.waiting_on_backend = true;
+      c.during_response_body = true;
+      c.extra = "it left while the response was being sent (" + std::to_string(body_out) +
+                " body bytes delivered)";
+      apply(r, rt_.outcomes.client(client_event::left_before_response, c));
       r.upstream_status = std::to_string(status);
       drop_upstream();
       emit(r, start);

@@ -184,7 +184,7 @@ class proxy_server_impl final : public proxy_server {
 
 // ---- proxy_runtime ------------------------------------------------------------------------------
 proxy_runtime::proxy_runtime(proxy_config c)
-    : config(std::move(c)), outcomes(config.outcome_overrides), limiter(config) {
+    : config(std::move(c)), outcomes(config.outcome_overrides, config.rewrite_to_502), limiter(config) {
   for (const auto& g : config.server_groups) {
     groups.push_back(std::make_unique<server_group>(g));
     group_by_name[g.name] = groups.back().get();
