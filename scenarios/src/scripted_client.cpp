@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "albsim/yaml_cursor.hpp"
+#include "tls_request.hpp"
 
 namespace albsim::scenarios {
 namespace {
@@ -569,6 +570,8 @@ client_run run_client(const client_script& s, const proxy::proxy_config& config,
     run.observation["pinned"] = run_series(s, {eps.front()}, "pinned: ", note, &first, nullptr);
     if (first.status) put_response(run.observation, first);
     run.observation["outcome"] = "response";
+  } else if (s.tls) {
+    run_tls_request(s, eps.front().address, eps.front().port, run, origin);
   } else {
     run_single(s, eps.front(), run, note);
   }
