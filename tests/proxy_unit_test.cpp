@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "access_log_record.hpp"
+#include "albsim/cause.hpp"
 #include "albsim/token_bucket.hpp"
 #include "http_heads.hpp"
 #include "outcome_table.hpp"
@@ -161,23 +162,57 @@ TEST(OutcomeTable, UpstreamEventsMapToTheCatalogue) {
   struct row {
     exchange_event e;
     int status;
+    const char* upstream_status;  // "-" only while the request had not reached the backend
     const char* cause;
   } rows[] = {
-      {exchange_event::connect_refused, 502, "502-connection-refused"},
-      {exchange_event::connect_timeout, 504, "504-connect-timeout"},
-      {exchange_event::reset_before_response, 500, "500-backend-reset"},
-      {exchange_event::closed_before_response, 502, "502-backend-closed-no-response"},
-      {exchange_event::malformed_response, 502, "502-invalid-response"},
-      {exchange_event::partial_response_header, 502, "502-backend-incomplete"},
-      {exchange_event::response_timeout, 504, "504-request-timeout"},
+      {exchange_event::connect_refused, 502, "-", "502-connection-refused"},
+      {exchange_event::connect_timeout, 504, "-", "504-connect-timeout"},
+      {exchange_event::connect_error, 502, "-", "502-tcp-error"},
+      {exchange_event::send_failed, 502, "-", "502-tcp-error"},
+      {exchange_event::reset_before_response, 500, "502", "500-backend-reset"},
+      {exchange_event::closed_before_response, 502, "502", "502-backend-closed-no-response"},
+      {exchange_event::malformed_response, 502, "502", "502-invalid-response"},
+      {exchange_event::partial_response_header, 502, "502", "502-backend-incomplete"},
+      {exchange_event::response_timeout, 504, "504", "504-request-timeout"},
   };
   for (const auto& r : rows) {
     auto d = t.upstream(r.e, c);
     EXPECT_EQ(d.status, r.status) << to_string(r.e);
     EXPECT_EQ(d.cause, r.cause);
-    EXPECT_EQ(d.upstream_status, "-");
+    EXPECT_EQ(d.upstream_status, r.upstream_status) << to_string(r.e);
+    EXPECT_NE(find_cause(d.cause), nullptr) << d.cause;
     EXPECT_FALSE(d.detail.empty());
   }
+}
+
+TEST(OutcomeTable, AnOverrideKeepsWhatItDoesNotName) {
+  outcome_table t({{exchange_event::reset_before_response, outcome{502, ""}}});
+  auto d = t.upstream(exchange_event::reset_before_response, {});
+  EXPECT_EQ(d.status, 502);
+  EXPECT_EQ(d.upstream_status, "502");
+}
+
+TEST(OutcomeTable, OnlyListedStatusesAreRewrittenTo502) {
+  outcome_table t({}, {444, 504});
+  EXPECT_FALSE(t.rewritten_status(503));
+  auto d = t.rewritten_status(504);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->status, 502);
+  EXPECT_EQ(d->upstream_status, "504");
+  EXPECT_EQ(d->cause, "502-backend-status-rewritten");
+  EXPECT_FALSE(outcome_table().rewritten_status(504));
+}
+
+TEST(OutcomeTable, AClientLeavingAfterTheRequestWasSentIsNotLoggedAsNeverSent) {
+  outcome_table t;
+  event_context c;
+  c.waited = std::chrono::milliseconds(1);
+  EXPECT_EQ(t.client(client_event::left_before_response, c).upstream_status, "-");
+  c.waiting_on_backend = true;
+  EXPECT_EQ(t.client(client_event::left_before_response, c).upstream_status, "499");
+  // Leaving while the answer streams is never "left before any backend could answer".
+  c.during_response_body = true;
+  EXPECT_NE(t.client(client_event::left_before_response, c).cause, "499-client-aborted");
 }
 
 TEST(OutcomeTable, BackendNoteTurnsAResetIntoATransportFailure) {
