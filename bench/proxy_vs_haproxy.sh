@@ -118,7 +118,7 @@ wait_port "$aport" "$tmp/serve.log"
 targets=("haproxy $hport" "albsim $aport" "albsim-100 $dport")
 if [ -n "$before" ]; then
   bfport=$(bench/free_port.py)
-  sed -e "s|port: $aport|port: $bfport|; s|access.log|access-before.log|" \
+  sed -e "s|port: $aport|port: $bfport|; s|/access\.log|/access-before.log|" \
     -e "/port: $dport/,\$d" "$tmp/albsim.yaml" >"$tmp/before.yaml"
   cat >>"$tmp/before.yaml" <<CFG
 server_groups:
