@@ -225,6 +225,12 @@ TEST_P(Smuggling, ClientAndBackendAgreeOrTheBalancerRefuses) {
     EXPECT_EQ(got[i].count("Host"), 1u);
     EXPECT_LE(got[i].count("Content-Length") + got[i].count("Transfer-Encoding"), 1u);
     EXPECT_EQ(got[i].count("X-Secret"), 0u);
+    if (got[i].count("Transfer-Encoding")) {
+      // The codings the client applied travel on, normalised, chunked last.
+      const auto te = got[i].field("Transfer-Encoding");
+      EXPECT_EQ(te.substr(te.size() - 7), "chunked") << te;
+      EXPECT_EQ(c.bytes.find("gzip, chunked") != std::string::npos, te == "gzip, chunked") << te;
+    }
   }
   // The client received one answer from the backend for each, then the refusal, if any.
   ASSERT_EQ(s.responses.size(), n + (want.refusal ? 1 : 0)) << raw;

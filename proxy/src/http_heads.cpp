@@ -315,7 +315,16 @@ struct request_head::impl {
     }
     if (!connection_names.empty()) drop_named_fields(fields, connection_names);
     if (ps.chunked()) {
-      framing = "Transfer-Encoding: chunked\r\n";
+      // The codings the client applied, chunked last: dropping one would change the body.
+      framing = "Transfer-Encoding: ";
+      bool first = true;
+      for_each_token(codings, [&](bsv t) {
+        framing.append(first ? "" : ", ");
+        for (char ch : t)
+          framing += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        first = false;
+      });
+      framing += "\r\n";
     } else if (auto n = ps.content_length(); n && *n > 0) {
       framing.assign("Content-Length: ").append(std::to_string(*n)).append("\r\n");
     } else if (content_length_seen) {
