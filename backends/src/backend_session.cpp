@@ -501,8 +501,8 @@ asio::awaitable<void> session::blackhole_then_reset() {
   error_code ec;
   auto peer = socket_.remote_endpoint(ec);
   auto local = socket_.local_endpoint(ec);
-  if (!ec) {
-    fault_ledger::instance().note(
+  if (!ec && ctx_.options.ledger) {
+    ctx_.options.ledger->note(
         fault_ledger::key(peer.address().to_string(), peer.port(), local.address().to_string(),
                           local.port()),
         {"502-mtu-blackhole",

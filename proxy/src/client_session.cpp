@@ -835,13 +835,12 @@ class client_session final : public std::enable_shared_from_this<client_session>
   // What an in-process backend noted about the current upstream connection (only looked up
   // when something went wrong, so the happy path does no address formatting).
   std::optional<fault_note> backend_note() {
-    if (!upstream_ || !upstream_server_) return std::nullopt;
+    if (!upstream_ || !upstream_server_ || !rt_.ledger) return std::nullopt;
     error_code ec;
     auto local = upstream_->local_endpoint(ec);
     if (ec) return std::nullopt;
-    return fault_ledger::instance().take(fault_ledger::key(local.address().to_string(),
-                                                           local.port(), upstream_server_->address,
-                                                           upstream_server_->port));
+    return rt_.ledger->take(fault_ledger::key(local.address().to_string(), local.port(),
+                                              upstream_server_->address, upstream_server_->port));
   }
 
   void drop_upstream() {
