@@ -25,8 +25,11 @@
 #include "albsim/link_conditions.hpp"
 #include "client_transport.hpp"
 #include "http_heads.hpp"
+#include "local_reply.hpp"
 #include "proxy_runtime.hpp"
+#include "router.hpp"
 #include "task.hpp"
+#include "trace_header.hpp"
 
 namespace albsim::proxy {
 namespace {
@@ -35,6 +38,14 @@ using clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 constexpr std::size_t k_idle_read_bytes = 1024;  // first read of a request (grows as needed)
 constexpr std::size_t k_coalesce_bytes = 4096;   // a body this small is copied behind its head
+// A reply of the balancer's own gets at least k_reply_min_left to be written, else a fresh
+// k_reply_grace: a client that does not read cannot hold the connection (albsim's bounds).
+constexpr auto k_reply_min_left = std::chrono::seconds(1);
+constexpr auto k_reply_grace = std::chrono::seconds(5);
+// Closing politely never waits on the peer longer than this.
+constexpr auto k_close_grace = std::chrono::seconds(1);
+// The kernel's RTT estimate moves slowly: a busy connection reads TCP_INFO at most this often.
+constexpr auto k_rtt_refresh = std::chrono::milliseconds(100);
 
 // The wall-clock time of a steady-clock instant. The offset between the clocks is re-read at
 // most once a second per thread, which spares a clock read per request.
@@ -54,79 +65,6 @@ double seconds_between(clock::time_point a, clock::time_point b) {
 }
 double ms_between(clock::time_point a, clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// Host match: "" = any, "*.example.com" = any subdomain, else exact; case-insensitive, port
-// ignored.
-bool host_matches(const std::string& pattern, std::string_view host) {
-  if (pattern.empty()) return true;
-  std::string h = lower(host.substr(0, host.find(':')));
-  std::string p = lower(pattern);
-  if (p.rfind("*.", 0) == 0) {
-    std::string suffix = p.substr(1);
-    return h.size() > suffix.size() &&
-           h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0;
-  }
-  return h == p;
-}
-
-std::string_view reason_phrase(int status) {
-  switch (status) {
-    case 400:
-      return "Bad Request";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 414:
-      return "Request-URI Too Large";
-    case 463:
-      return "Forwarding Loop";
-    case 500:
-      return "Internal Server Error";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Temporarily Unavailable";
-    case 504:
-      return "Gateway Time-out";
-    default:
-      return "Error";
-  }
-}
-
-// A short deterministic hash for ALICLOUD-ALB-TRACE (identifies the rule that forwarded).
-std::string trace_hash(std::string_view s) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<std::size_t>(i)] = hex[h & 15];
-  return out;
-}
-
-// A forwarding loop (ALB-FACTS.md, headers): the request already went through this rule, or
-// through more balancers than the header may record.
-constexpr std::size_t k_max_trace_entries = 16;
-bool forwarding_loop(std::string_view trace, std::string_view own) {
-  std::size_t entries = 0;
-  while (!trace.empty()) {
-    std::size_t comma = trace.find(',');
-    std::string_view t = trace.substr(0, comma);
-    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-    if (t == own) return true;
-    if (!t.empty()) ++entries;
-    if (comma == std::string_view::npos) break;
-    trace.remove_prefix(comma + 1);
-  }
-  return entries > k_max_trace_entries;
 }
 
 class client_session final : public std::enable_shared_from_this<client_session>,
@@ -211,7 +149,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       if (!co_await serve_one(i + 1 == max)) break;
     }
     // Close politely, but never wait on a peer for long.
-    arm(clock::now() + 1s);
+    arm(clock::now() + k_close_grace);
     if (tr_) co_await tr_->shutdown();
     finish();
   }
@@ -441,7 +379,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
   // The kernel's smoothed RTT of the client connection plus the simulated link's. The kernel
   // value moves slowly, so a busy connection asks for it at most every 100 ms.
   std::optional<std::uint64_t> tcpinfo_rtt(clock::time_point now) {
-    if (!rtt_us_ || now - rtt_read_at_ > std::chrono::milliseconds(100)) {
+    if (!rtt_us_ || now - rtt_read_at_ > k_rtt_refresh) {
       tcp_info info{};
       socklen_t len = sizeof info;
       if (::getsockopt(fd_, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return std::nullopt;
@@ -498,10 +436,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     r.read_request_time = ms_between(start, clock::now());
     event_context c;
     apply(r, rt_.outcomes.client(client_event::plain_http_on_https, c));
-    static constexpr std::string_view body =
-        "<html><body><h1>400 Bad Request</h1><p>This port speaks HTTPS; the request arrived "
-        "as plain-text HTTP.</p></body></html>\n";
-    co_await send_own_reply(r, start, body, "", true);
+co_await send_own_reply(r, start, k_plain_http_on_https_body, "", true);
   }
 
   // ---- records --------------------------------------------------------------------------------
@@ -563,22 +498,17 @@ class client_session final : public std::enable_shared_from_this<client_session>
   event_context context() const {
     event_context c;
     c.client_link_impaired = link_impaired_;
-    c.bandwidth_throttled = throttled_ > 5ms;
+    c.bandwidth_throttled = throttled_ > k_throttle_evidence;
     return c;
   }
 
   // A reply the balancer makes itself, then the record.
   task<void> send_own_reply(access_log_record& r, clock::time_point start, std::string_view body,
                             std::string_view extra_headers, bool close) {
-    std::string head =
-        "HTTP/1.1 " + std::to_string(r.status) + " " + std::string(reason_phrase(r.status)) +
-        "\r\nContent-Type: text/html\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-    head += extra_headers;
-    if (close) head += "Connection: close\r\n";
-    head += "\r\n";
+    const std::string head = local_reply_head(r.status, body.size(), extra_headers, close);
     const auto write_start = clock::now();
     // The reply gets its own short bound: a client that does not read cannot hold it forever.
-    if (timed_out_ || deadline_ < clock::now() + 1s) arm(clock::now() + 5s);
+    if (timed_out_ || deadline_ < clock::now() + k_reply_min_left) arm(clock::now() + k_reply_grace);
     auto ec = co_await client_write(head, body);
     if (!ec) r.body_bytes_sent = body.size();
     r.write_response_time = ms_between(write_start, clock::now());
@@ -588,9 +518,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
   task<void> own_reply(access_log_record& r, clock::time_point start, const decision& d,
                        std::string_view extra_headers, bool close) {
     apply(r, d);
-    std::string body = "<html><body><h1>" + std::to_string(d.status) + " " +
-                       std::string(reason_phrase(d.status)) + "</h1></body></html>\n";
-    co_await send_own_reply(r, start, body, extra_headers, close);
+    co_await send_own_reply(r, start, local_reply_body(d.status), extra_headers, close);
   }
 
   // ---- one request ------------------------------------------------------------------------------
@@ -706,23 +634,10 @@ class client_session final : public std::enable_shared_from_this<client_session>
     }
 
     // 4. Routing and admission.
-    int rule_index = -1;
-    static const std::string k_default_rule = "default";
-    const std::string* group_name = &lc_.default_server_group;
-    const std::string* rule_name = &k_default_rule;
-    {
-      std::string_view target = head.target();
-      for (std::size_t i = 0; i < lc_.rules.size(); ++i) {
-        const auto& rule = lc_.rules[i];
-        if (host_matches(rule.host, head.host()) &&
-            (rule.path_prefix.empty() || target.rfind(rule.path_prefix, 0) == 0)) {
-          rule_index = static_cast<int>(i);
-          group_name = &rule.server_group;
-          rule_name = &rule.name;
-          break;
-        }
-      }
-    }
+    const route rt = route_request(lc_, head.host(), head.target());
+    const int rule_index = rt.rule_index;
+    const std::string* group_name = rt.group_name;
+    const std::string* rule_name = rt.rule_name;
     if (!head.trace().empty() && forwarding_loop(head.trace(), trace_for(*rule_name))) {
       r.request_length = consumed;
       r.read_request_time = ms_between(start, clock::now());

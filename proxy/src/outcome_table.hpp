@@ -70,6 +70,9 @@ struct event_context {
 // The 499 rule's window: a client that leaves sooner than this after its request was complete
 // left before any backend could have answered (albsim's rule, docs/status-rules.md).
 inline constexpr std::chrono::milliseconds k_abort_window{10};
+// More pacing than this in one exchange counts as the instance bandwidth cap holding it back
+// (the 408/499 *-bandwidth-throttled causes; albsim's rule).
+inline constexpr std::chrono::milliseconds k_throttle_evidence{5};
 
 class outcome_table {
  public:
