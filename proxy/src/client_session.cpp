@@ -20,6 +20,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
+#include "client_session.hpp"
+
 #include "access_log_record.hpp"
 #include "albsim/fault_ledger.hpp"
 #include "albsim/link_conditions.hpp"
@@ -30,6 +32,7 @@
 #include "router.hpp"
 #include "task.hpp"
 #include "trace_header.hpp"
+#include "worker.hpp"
 
 namespace albsim::proxy {
 namespace {
@@ -436,7 +439,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     r.read_request_time = ms_between(start, clock::now());
     event_context c;
     apply(r, rt_.outcomes.client(client_event::plain_http_on_https, c));
-co_await send_own_reply(r, start, k_plain_http_on_https_body, "", true);
+    co_await send_own_reply(r, start, k_plain_http_on_https_body, "", true);
   }
 
   // ---- records --------------------------------------------------------------------------------
@@ -508,7 +511,8 @@ co_await send_own_reply(r, start, k_plain_http_on_https_body, "", true);
     const std::string head = local_reply_head(r.status, body.size(), extra_headers, close);
     const auto write_start = clock::now();
     // The reply gets its own short bound: a client that does not read cannot hold it forever.
-    if (timed_out_ || deadline_ < clock::now() + k_reply_min_left) arm(clock::now() + k_reply_grace);
+    if (timed_out_ || deadline_ < clock::now() + k_reply_min_left)
+      arm(clock::now() + k_reply_grace);
     auto ec = co_await client_write(head, body);
     if (!ec) r.body_bytes_sent = body.size();
     r.write_response_time = ms_between(write_start, clock::now());

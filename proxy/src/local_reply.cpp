@@ -29,10 +29,9 @@ std::string_view reason_phrase(int status) {
 
 std::string local_reply_head(int status, std::size_t body_size, std::string_view extra_headers,
                              bool close) {
-  std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
-                     std::string(reason_phrase(status)) +
-                     "\r\nContent-Type: text/html\r\nContent-Length: " + std::to_string(body_size) +
-                     "\r\n";
+  std::string head =
+      "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason_phrase(status)) +
+      "\r\nContent-Type: text/html\r\nContent-Length: " + std::to_string(body_size) + "\r\n";
   head += extra_headers;
   if (close) head += "Connection: close\r\n";
   head += "\r\n";

@@ -35,7 +35,8 @@ route route_request(const listener_config& listener, std::string_view host,
   for (std::size_t i = 0; i < listener.rules.size(); ++i) {
     const auto& rule = listener.rules[i];
     if (host_matches(rule.host, host) &&
-        (rule.path_prefix.empty() || target.substr(0, rule.path_prefix.size()) == rule.path_prefix)) {
+        (rule.path_prefix.empty() ||
+         target.substr(0, rule.path_prefix.size()) == rule.path_prefix)) {
       return route{static_cast<int>(i), &rule.server_group, &rule.name};
     }
   }

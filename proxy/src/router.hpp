@@ -11,7 +11,7 @@
 namespace albsim::proxy {
 
 struct route {
-  int rule_index = -1;                    // -1: the listener's default action
+  int rule_index = -1;  // -1: the listener's default action
   const std::string* group_name = nullptr;
   const std::string* rule_name = nullptr;  // "default" for the default action
 };
