@@ -435,8 +435,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       if (rec) break;
     }
     fill_request_fields(r, head);
-    r.request_length = consumed + cbuf_.size();
-    r.read_request_time = ms_between(start, clock::now());
+    mark_request_read(r, start, consumed + cbuf_.size());
     event_context c;
     apply(r, rt_.outcomes.client(client_event::plain_http_on_https, c));
     co_await send_own_reply(r, start, k_plain_http_on_https_body, "", true);
@@ -482,6 +481,14 @@ class client_session final : public std::enable_shared_from_this<client_session>
     r.upstream_status = d.upstream_status;
     r.sim_cause = d.cause;
     r.sim_detail = d.detail;
+  }
+
+  // How much of the request arrived (`bytes`: line, head and body) and when it was complete
+  // (or stopped): request_length and read_request_time, the same way on every path.
+  static void mark_request_read(access_log_record& r, clock::time_point start, std::uint64_t bytes,
+                                clock::time_point read_until = clock::now()) {
+    r.request_length = bytes;
+    r.read_request_time = ms_between(start, read_until);
   }
 
   // `now`: when the answer was complete, if the caller already read the clock.
@@ -575,8 +582,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
           std::string detail;
           auto f = classify_request_error(ec, data, limits_.max_uri, &detail);
           fill_request_fields(r, head);
-          r.request_length = consumed + cbuf_.size();
-          r.read_request_time = ms_between(start, clock::now());
+          mark_request_read(r, start, consumed + cbuf_.size());
           event_context c = context();
           c.extra = detail;
           client_event e = f == request_failure::uri_too_long ? client_event::uri_too_long
@@ -605,8 +611,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
         co_return false;  // the client closed between requests: nothing to log
       }
       if (rec) {
-        r.request_length = consumed + cbuf_.size();
-        r.read_request_time = ms_between(start, clock::now());
+        mark_request_read(r, start, consumed + cbuf_.size());
         if (rec == asio::error::timed_out) {
           event_context c = context();
           c.timeout = lc_.request_timeout;
@@ -628,13 +633,18 @@ class client_session final : public std::enable_shared_from_this<client_session>
     const bool body_pending = !head.done();
     after_length_body_ = head.chunked() ? 0 : head.content_length().value_or(0);
 
-    // 3. Requests the balancer refuses itself.
+    // 3. Requests the balancer refuses itself, before and after routing and admission. The
+    //    request was read whole unless its body is still pending (then the connection closes).
+    const bool may_continue = !body_pending && !last && head.keep_alive();
+    // (A coroutine of its own, so the decision lives until the reply is written.)
+    auto refuse = [&](client_event e, event_context c,
+                      std::string_view headers = {}) -> task<void> {
+      mark_request_read(r, start, consumed);
+      co_await own_reply(r, start, rt_.outcomes.client(e, c), headers, body_pending || last);
+    };
     if (head.is_trace()) {
-      r.request_length = consumed;
-      r.read_request_time = ms_between(start, clock::now());
-      co_await own_reply(r, start, rt_.outcomes.client(client_event::trace_method, context()), "",
-                         body_pending || last);
-      co_return !body_pending && !last && head.keep_alive();
+      co_await refuse(client_event::trace_method, context());
+      co_return may_continue;
     }
 
     // 4. Routing and admission.
@@ -643,24 +653,18 @@ class client_session final : public std::enable_shared_from_this<client_session>
     const std::string* group_name = rt.group_name;
     const std::string* rule_name = rt.rule_name;
     if (!head.trace().empty() && forwarding_loop(head.trace(), trace_for(*rule_name))) {
-      r.request_length = consumed;
-      r.read_request_time = ms_between(start, clock::now());
       event_context c = context();
       c.extra = "ALICLOUD-ALB-TRACE: " + head.trace();
-      co_await own_reply(r, start, rt_.outcomes.client(client_event::forwarding_loop, c), "",
-                         body_pending || last);
-      co_return !body_pending && !last && head.keep_alive();
+      co_await refuse(client_event::forwarding_loop, c);
+      co_return may_continue;
     }
     auto adm = rt_.limiter.admit(ep_.vip_index, ep_.listener_index, rule_index, client_ip_);
     if (!adm.admitted) {
-      r.request_length = consumed;
-      r.read_request_time = ms_between(start, clock::now());
       event_context c = context();
       c.limiter = adm.limiter;
       c.vip_share_limited = adm.vip_share;
-      co_await own_reply(r, start, rt_.outcomes.client(client_event::qps_limited, c),
-                         "ALB-QPS-Limited: Limited\r\n", body_pending || last);
-      co_return !body_pending && !last && head.keep_alive();
+      co_await refuse(client_event::qps_limited, c, "ALB-QPS-Limited: Limited\r\n");
+      co_return may_continue;
     }
     if (group_name != group_name_) {  // the group by name, looked up again only on a change
       group_name_ = group_name;
@@ -674,13 +678,11 @@ class client_session final : public std::enable_shared_from_this<client_session>
       pick.failure = server_group::pick_failure::empty;
     }
     if (pick.index < 0) {
-      r.request_length = consumed;
-      r.read_request_time = ms_between(start, clock::now());
-      auto e = pick.failure == server_group::pick_failure::all_zero_weight
-                   ? client_event::all_zero_weight
-                   : client_event::no_server;
-      co_await own_reply(r, start, rt_.outcomes.client(e, context()), "", body_pending || last);
-      co_return !body_pending && !last && head.keep_alive();
+      co_await refuse(pick.failure == server_group::pick_failure::all_zero_weight
+                          ? client_event::all_zero_weight
+                          : client_event::no_server,
+                      context());
+      co_return may_continue;
     }
 
     // 5. Upstream.
@@ -789,9 +791,9 @@ class client_session final : public std::enable_shared_from_this<client_session>
       r.upstream_connect_time = seconds_between(connect_start, clock::now());
       if (ec || timed_out_) {
         r.upstream_response_time = r.upstream_connect_time;
-        r.request_length = consumed + cbuf_.size();
         // A request without a body was read completely before the connect began.
-        r.read_request_time = ms_between(start, head.done() ? head_done_at_ : clock::now());
+        mark_request_read(r, start, consumed + cbuf_.size(),
+                          head.done() ? head_done_at_ : clock::now());
         event_context c = context();
         c.timeout = limits_.upstream_connect_timeout;
         // A reset during the handshake means the backend took the connection and threw it
@@ -837,8 +839,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
           // The body's framing broke (e.g. a bad chunk): the upstream request cannot be finished.
           drop_upstream();
           r.upstream_response_time = seconds_between(connect_start, clock::now());
-          r.request_length = consumed + n;
-          r.read_request_time = ms_between(start, clock::now());
+          mark_request_read(r, start, consumed + n);
           event_context c = context();
           c.extra = ec.message();
           co_await own_reply(r, start, rt_.outcomes.client(client_event::bad_framing, c), "", true);
@@ -858,8 +859,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
         }
         if (ec || timed_out_) {
           r.upstream_response_time = seconds_between(connect_start, clock::now());
-          r.request_length = consumed + body_bytes + chunk.size();
-          r.read_request_time = ms_between(start, clock::now());
+          mark_request_read(r, start, consumed + body_bytes + chunk.size());
           decision d;
           if (timed_out_) {
             // The backend stopped taking the request (e.g. a blackholed link) and the request
@@ -885,8 +885,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       if (rec) {
         drop_upstream();
         r.upstream_response_time = seconds_between(connect_start, clock::now());
-        r.request_length = consumed + body_bytes + cbuf_.size();
-        r.read_request_time = ms_between(start, clock::now());
+        mark_request_read(r, start, consumed + body_bytes + cbuf_.size());
         if (rec == asio::error::timed_out) {
           event_context c = context();
           c.timeout = lc_.request_timeout;
@@ -905,8 +904,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     }
     // A request without a body was complete with its head.
     const auto request_done = body_expected ? clock::now() : head_done_at_;
-    r.request_length = consumed + body_bytes;
-    r.read_request_time = ms_between(start, request_done);
+    mark_request_read(r, start, consumed + body_bytes, request_done);
 
     // 5c. The response head, under the request timeout, while watching for the client leaving.
     arm(request_done + lc_.request_timeout);
