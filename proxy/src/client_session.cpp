@@ -770,13 +770,50 @@ class client_session final : public std::enable_shared_from_this<client_session>
     upstream_.reset();
   }
 
-  // The upstream part of one request; returns whether the client connection may continue.
+  // What the stages of one exchange share: the record, the request, where it goes, and the
+  // time stamps the record's timings come from.
+  struct exchange_state {
+    access_log_record& r;
+    clock::time_point start;  // the request's first byte
+    request_head& head;
+    std::uint64_t consumed;  // head bytes
+    const server_config& server;
+    const std::string& server_key;
+    const std::string& rule_name;
+    bool last;                          // the connection's last request
+    clock::time_point connect_start{};  // upstream_response_time counts from here
+    clock::time_point request_done{};   // the request was complete (read_request_time)
+    clock::time_point response_head_at{};
+    std::uint64_t body_bytes = 0;
+  };
+
+  // The upstream part of one request, stage by stage; returns whether the client connection
+  // may continue. A stage that ends the exchange has sent the reply and written the record.
   task<bool> exchange(access_log_record& r, clock::time_point start, request_head& head,
                       std::uint64_t consumed, const server_config& server,
                       const std::string& server_key, const std::string& rule_name, bool last) {
+    exchange_state x{r, start, head, consumed, server, server_key, rule_name, last};
+    std::optional<bool> end = co_await connect_upstream(x);
+    if (end) co_return *end;
+    end = co_await send_request(x);
+    if (end) co_return *end;
+    end = co_await read_response_head(x);
+    if (end) co_return *end;
+    co_return co_await relay_response(x);
+  }
+
+  // 5a. A pooled connection, or a new one under the connect timeout; nullopt: go on.
+  task<std::optional<bool>> connect_upstream(exchange_state& x) {
+    access_log_record& r = x.r;
+    const auto start = x.start;
+    request_head& head = x.head;
+    const std::uint64_t consumed = x.consumed;
+    const server_config& server = x.server;
+    const std::string& server_key = x.server_key;
     // 5a. Connection: a pooled one, or a new one under the connect timeout. (Routing and
     // admission do not wait, so the head's completion time is when this starts.)
-    const auto connect_start = head_done_at_;
+    x.connect_start = head_done_at_;
+    const auto connect_start = x.connect_start;
     upstream_server_ = &server;
     if (auto pooled = w_.pool.checkout(server_key)) {
       upstream_.emplace(std::move(*pooled));
@@ -808,12 +845,24 @@ class client_session final : public std::enable_shared_from_this<client_session>
         }
         drop_upstream();
         co_await own_reply(r, start, rt_.outcomes.upstream(e, c), "", true);
-        co_return false;
+        co_return std::optional<bool>(false);
       }
       upstream_->set_option(tcp::no_delay(true), ec);
     }
     arm(start + lc_.request_timeout);
 
+    co_return std::nullopt;
+  }
+
+  // 5b. The head, then the body exactly as the client frames it, as it arrives.
+  task<std::optional<bool>> send_request(exchange_state& x) {
+    access_log_record& r = x.r;
+    const auto start = x.start;
+    request_head& head = x.head;
+    const std::uint64_t consumed = x.consumed;
+    const std::string& server_key = x.server_key;
+    const std::string& rule_name = x.rule_name;
+    const auto connect_start = x.connect_start;
     // 5b. The request: head, then the body exactly as the client frames it, as it arrives.
     const bool body_expected = !head.done();
     if (body_expected && head.expects_continue()) {
@@ -822,7 +871,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     }
     const std::string& up_head = upstream_head(head, rule_name, server_key);
     bool head_sent = false;
-    std::uint64_t body_bytes = 0;
+    std::uint64_t& body_bytes = x.body_bytes;
     auto send_failed = [&](error_code ec) -> decision {
       event_context c = context();
       c.backend_note = backend_note();
@@ -843,7 +892,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
           event_context c = context();
           c.extra = ec.message();
           co_await own_reply(r, start, rt_.outcomes.client(client_event::bad_framing, c), "", true);
-          co_return false;
+          co_return std::optional<bool>(false);
         }
         chunk = data.substr(0, n);
       }
@@ -874,7 +923,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
           }
           drop_upstream();
           co_await own_reply(r, start, d, "", true);
-          co_return false;
+          co_return std::optional<bool>(false);
         }
         head_sent = true;
         cbuf_.consume(chunk.size());
@@ -899,13 +948,24 @@ class client_session final : public std::enable_shared_from_this<client_session>
           apply(r, rt_.outcomes.client(client_event::closed_early, c));
           emit(r, start);
         }
-        co_return false;
+        co_return std::optional<bool>(false);
       }
     }
     // A request without a body was complete with its head.
-    const auto request_done = body_expected ? clock::now() : head_done_at_;
+    x.request_done = body_expected ? clock::now() : head_done_at_;
+    const auto request_done = x.request_done;
     mark_request_read(r, start, consumed + body_bytes, request_done);
 
+    co_return std::nullopt;
+  }
+
+  // 5c. The response head, under the request timeout, while the client is watched.
+  task<std::optional<bool>> read_response_head(exchange_state& x) {
+    access_log_record& r = x.r;
+    const auto start = x.start;
+    request_head& head = x.head;
+    const auto connect_start = x.connect_start;
+    const auto request_done = x.request_done;
     // 5c. The response head, under the request timeout, while watching for the client leaving.
     arm(request_done + lc_.request_timeout);
     client_gone_ = false;
@@ -980,7 +1040,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       r.upstream_response_time = seconds_between(connect_start, clock::now());
       apply(r, rt_.outcomes.client(client_event::left_before_response, c));
       emit(r, start);
-      co_return false;
+      co_return std::optional<bool>(false);
     }
     if (failure) {
       event_context c = context();
@@ -991,9 +1051,10 @@ class client_session final : public std::enable_shared_from_this<client_session>
       drop_upstream();
       ubuf_.clear();
       co_await own_reply(r, start, rt_.outcomes.upstream(*failure, c), "", true);
-      co_return false;
+      co_return std::optional<bool>(false);
     }
-    const auto response_head_at = clock::now();
+    x.response_head_at = clock::now();
+    const auto response_head_at = x.response_head_at;
     latency_baseline::observe(*latency_slot_, response_head_at - request_done);
 
     if (auto d = rt_.outcomes.rewritten_status(rh->status())) {
@@ -1001,9 +1062,23 @@ class client_session final : public std::enable_shared_from_this<client_session>
       ubuf_.clear();
       r.upstream_response_time = seconds_between(connect_start, clock::now());
       co_await own_reply(r, start, *d, "", true);
-      co_return false;
+      co_return std::optional<bool>(false);
     }
 
+    co_return std::nullopt;
+  }
+
+  // 6. The response to the client, streamed; returns whether the connection may go on.
+  task<bool> relay_response(exchange_state& x) {
+    access_log_record& r = x.r;
+    const auto start = x.start;
+    request_head& head = x.head;
+    const auto connect_start = x.connect_start;
+    const auto request_done = x.request_done;
+    const std::string& server_key = x.server_key;
+    const bool last = x.last;
+    response_head* rh = &response_head_;
+    const auto response_head_at = x.response_head_at;
     // 6. The response to the client, streamed.
     const int status = rh->status();
     r.status = status;
