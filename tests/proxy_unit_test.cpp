@@ -177,6 +177,7 @@ TEST(OutcomeTable, UpstreamEventsMapToTheCatalogue) {
       {exchange_event::malformed_response, 502, "502", "502-invalid-response"},
       {exchange_event::partial_response_header, 502, "502", "502-backend-incomplete"},
       {exchange_event::response_timeout, 504, "504", "504-request-timeout"},
+      {exchange_event::send_timeout, 504, "-", "504-request-timeout"},
   };
   for (const auto& r : rows) {
     auto d = t.upstream(r.e, c);
@@ -216,6 +217,8 @@ TEST(OutcomeTable, AClientLeavingAfterTheRequestWasSentIsNotLoggedAsNeverSent) {
   // Leaving while the answer streams is never "left before any backend could answer".
   c.during_response_body = true;
   EXPECT_NE(t.client(client_event::left_before_response, c).cause, "499-client-aborted");
+  c.backend_status = 200;  // the status line had arrived: it stays
+  EXPECT_EQ(t.client(client_event::left_before_response, c).upstream_status, "200");
 }
 
 TEST(OutcomeTable, BackendNoteTurnsAResetIntoATransportFailure) {

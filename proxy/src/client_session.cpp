@@ -916,8 +916,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
             event_context c = context();
             c.backend_note = backend_note();
             c.timeout = lc_.request_timeout;
-            c.extra = "the backend stopped accepting the request";
-            d = rt_.outcomes.upstream(exchange_event::response_timeout, c);
+            d = rt_.outcomes.upstream(exchange_event::send_timeout, c);
           } else {
             d = send_failed(ec);
           }
@@ -1171,10 +1170,10 @@ class client_session final : public std::enable_shared_from_this<client_session>
       c.usual_latency = latency_baseline::usual(*latency_slot_);
       c.waiting_on_backend = true;
       c.during_response_body = true;
+      c.backend_status = status;
       c.extra = "it left while the response was being sent (" + std::to_string(body_out) +
                 " body bytes delivered)";
       apply(r, rt_.outcomes.client(client_event::left_before_response, c));
-      r.upstream_status = std::to_string(status);
       drop_upstream();
       emit(r, start);
       co_return false;

@@ -43,6 +43,7 @@ constexpr std::array k_event_names{
     std::pair{exchange_event::partial_response_header, "partial_response_header"},
     std::pair{exchange_event::response_timeout, "response_timeout"},
     std::pair{exchange_event::send_failed, "send_failed"},
+    std::pair{exchange_event::send_timeout, "send_timeout"},
 };
 
 bool is_ip_address(const std::string& s) {

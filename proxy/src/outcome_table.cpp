@@ -58,6 +58,8 @@ constexpr upstream_row k_upstream_rows[] = {
      "the backend did not answer within the listener's request timeout of", true},
     {exchange_event::send_failed, 502, "-", k_502_tcp_error,
      "the connection to the backend broke before the request was delivered"},
+    {exchange_event::send_timeout, 504, "-", k_504_request_timeout,
+     "the backend stopped taking the request, and the listener's request timeout of", true},
 };
 
 const upstream_row& row_of(exchange_event e) {
@@ -174,7 +176,10 @@ decision outcome_table::client(client_event e, const event_context& c) const {
                          " without waiting for the answer";
       if (!c.extra.empty()) base += " (" + c.extra + ")";
       // albsim's rule: once the request was with the backend, "-" would claim it never was.
-      const std::string up = c.waiting_on_backend ? "499" : "-";
+      // A status line that had arrived stays the record's upstream_status.
+      const std::string up = c.backend_status       ? std::to_string(c.backend_status)
+                             : c.waiting_on_backend ? "499"
+                                                    : "-";
       if (c.client_link_impaired) {
         return make(499, up, k_499_client_slow_link,
                     base + "; the client link adds round-trip time or loss");

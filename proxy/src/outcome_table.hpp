@@ -62,9 +62,10 @@ struct event_context {
   std::optional<std::chrono::nanoseconds> usual_latency;  // 499: the backend's usual latency
   bool waiting_on_backend = false;                        // 499: the request was with the backend
   bool during_response_body = false;                      // 499: the answer had begun
-  std::chrono::nanoseconds timeout{0};                    // 408/504: the timeout that fired
-  std::optional<fault_note> backend_note;                 // what an in-process backend says it did
-  std::string extra;                                      // free text appended to the detail
+  int backend_status = 0;                  // 499: the status line the backend had sent, if any
+  std::chrono::nanoseconds timeout{0};     // 408/504: the timeout that fired
+  std::optional<fault_note> backend_note;  // what an in-process backend says it did
+  std::string extra;                       // free text appended to the detail
 };
 
 // The 499 rule's window: a client that leaves sooner than this after its request was complete

@@ -123,6 +123,7 @@ enum class exchange_event {
   partial_response_header,  // some header bytes, then close or reset
   response_timeout,         // no complete header within the request timeout
   send_failed,              // the request could not be written (reset, blackhole)
+  send_timeout,             // the backend stopped taking the request until the request timeout
 };
 
 // An override of one row of the outcome table (config `outcomes:`): what it leaves empty keeps
