@@ -75,6 +75,7 @@ int diagnose_logs(const diagnose_options& o, std::ostream& out, std::ostream& er
       return 2;
     }
   }
+  summary.finish();
   if (o.json) {
     out << nlohmann::json{{"summary", summary.to_json(redact)}}.dump() << "\n";
   } else {

@@ -38,21 +38,29 @@ constexpr std::array<std::string_view, k_field_count> k_names{
     "sim_detail",
 };
 
-// Names bucketed by length: a lookup compares at most a handful of names of the key's length
-// (this runs for every key of every record, so no hashing).
-constexpr std::size_t k_max_name = 32;
-struct name_buckets {
-  std::array<std::array<std::uint8_t, 8>, k_max_name + 1> ids{};
-  std::array<std::uint8_t, k_max_name + 1> count{};
-};
-constexpr name_buckets k_buckets = [] {
-  name_buckets b{};
-  for (std::size_t i = 0; i < k_names.size(); ++i) {
-    const auto n = k_names[i].size();
-    b.ids[n][b.count[n]++] = static_cast<std::uint8_t>(i);
+// Key lookup runs for every key of every record: a small hash of length and three bytes picks
+// a slot, one comparison confirms. Built once; two names per slot at most (checked at start).
+constexpr std::size_t k_slots = 1024;
+std::size_t slot_of(std::string_view k) {
+  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(k[i]); };
+  return (k.size() * 131 + b(0) * 31 + b(k.size() - 1) * 7 + b(k.size() / 2) * 3 +
+          b(k.size() * 3 / 4)) %
+         k_slots;
+}
+struct name_slots {
+  std::array<std::array<std::uint8_t, 2>, k_slots> ids;
+  name_slots() {
+    for (auto& s : ids) s = {0xff, 0xff};
+    for (std::size_t i = 0; i < k_names.size(); ++i) {
+      auto& s = ids[slot_of(k_names[i])];
+      if (s[0] == 0xff)
+        s[0] = static_cast<std::uint8_t>(i);
+      else
+        s[1] = static_cast<std::uint8_t>(i);  // a third name in a slot would fail the unit test
+    }
   }
-  return b;
-}();
+};
+const name_slots k_slots_table;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -86,11 +94,9 @@ long days_from_civil(int y, int m, int d) {
 std::string_view field_name(field f) { return k_names[static_cast<std::size_t>(f)]; }
 
 std::optional<field> field_from_name(std::string_view name) {
-  if (name.size() > k_max_name) return std::nullopt;
-  const auto& bucket = k_buckets.ids[name.size()];
-  for (std::size_t i = 0; i < k_buckets.count[name.size()]; ++i) {
-    if (std::memcmp(k_names[bucket[i]].data(), name.data(), name.size()) == 0)
-      return static_cast<field>(bucket[i]);
+  if (name.empty()) return std::nullopt;
+  for (auto id : k_slots_table.ids[slot_of(name)]) {
+    if (id != 0xff && k_names[id] == name) return static_cast<field>(id);
   }
   return std::nullopt;
 }
@@ -139,13 +145,19 @@ std::optional<double> log_record::number(field f) const {
 }
 
 int log_record::status() const {
-  auto v = number(field::status);
-  return v && *v >= 0 && *v < 1000 ? static_cast<int>(*v) : 0;
+  if (status_ < 0) {
+    auto v = number(field::status);
+    status_ = v && *v >= 0 && *v < 1000 ? static_cast<int>(*v) : 0;
+  }
+  return status_;
 }
 
 int log_record::upstream_status() const {
-  auto v = number(field::upstream_status);
-  return v && *v >= 0 && *v < 1000 ? static_cast<int>(*v) : 0;
+  if (upstream_status_ < 0) {
+    auto v = number(field::upstream_status);
+    upstream_status_ = v && *v >= 0 && *v < 1000 ? static_cast<int>(*v) : 0;
+  }
+  return upstream_status_;
 }
 
 std::optional<double> log_record::epoch_seconds() const {

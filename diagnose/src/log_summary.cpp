@@ -98,9 +98,7 @@ int log_summary::label_key(const ranking& k) {
 
 void log_summary::add(const log_record& r, const ranking& k) {
   ++records_;
-  for (std::size_t i = 0; i < k_field_count; ++i) {
-    if (r.has(static_cast<field>(i))) seen_.set(i);
-  }
+  seen_ |= r.present();
   ++statuses_[r.status()];
   const int key = label_key(k);
   auto [it, fresh] = labels_.try_emplace(key);
@@ -110,8 +108,11 @@ void log_summary::add(const log_record& r, const ranking& k) {
     l.error = k.kind != verdict::not_an_error;
   }
   ++l.count;
-  if (r.has(field::upstream_addr)) upstreams_.add(r.text(field::upstream_addr));
-  if (r.has(field::vip_addr)) vips_.add(r.text(field::vip_addr));
+  const std::hash<std::string_view> hash;
+  if (r.has(field::upstream_addr) && upstreams_.size() < k_max_distinct)
+    upstreams_.insert(hash(r.text(field::upstream_addr)));
+  if (r.has(field::vip_addr) && vips_.size() < k_max_distinct)
+    vips_.insert(hash(r.text(field::vip_addr)));
   if (l.error) {
     const field tops[] = {field::upstream_addr, field::client_ip, field::vip_addr, field::host};
     for (std::size_t i = 0; i < 4; ++i) {
@@ -144,12 +145,22 @@ void log_summary::add(const log_record& r, const ranking& k) {
   first_time_ = std::min(first_time_, *t);
   last_time_ = std::max(last_time_, *t);
   const auto minute = static_cast<std::int64_t>(std::floor(*t / 60));
-  if (all_minutes_.size() < k_max_minutes || all_minutes_.count(minute)) {
-    ++all_minutes_[minute];
-    if (l.error) ++minutes_[minute][key];
-  }
+  if (l.error && (minutes_.size() < k_max_minutes || minutes_.count(minute)))
+    ++minutes_[minute][key];
+  // Logs are mostly in time order: count runs of the same second, then store them.
   const auto second = static_cast<std::int64_t>(std::floor(*t));
-  if (seconds_.size() < k_max_seconds || seconds_.count(second)) ++seconds_[second];
+  if (second != run_second_) {
+    flush_second();
+    run_second_ = second;
+  }
+  ++run_count_;
+}
+
+void log_summary::flush_second() {
+  if (run_count_ == 0) return;
+  if (seconds_.size() < k_max_seconds || seconds_.count(run_second_))
+    seconds_[run_second_] += run_count_;
+  run_count_ = 0;
 }
 
 std::map<std::string, std::uint64_t> log_summary::by_label() const {
@@ -161,14 +172,14 @@ std::map<std::string, std::uint64_t> log_summary::by_label() const {
 std::vector<std::string> log_summary::patterns(const redactor& redact) const {
   std::vector<std::string> out;
   // 503 #3: one client pinned to one VIP while throttled.
-  if (throttled_ > 0 && vips_.distinct() >= 2) {
+  if (throttled_ > 0 && vips_.size() >= 2) {
     auto top = throttled_vips_.top(1);
     if (!top.empty() && top[0].second >= k_dominant_share * static_cast<double>(throttled_)) {
       std::string s = "one VIP takes the throttling: " + share(top[0].second, throttled_) +
                       " of the " + std::to_string(throttled_) +
                       " throttled 503s (upstream_status -, no upstream_addr) are on vip_addr " +
                       redact.address(top[0].first) + " while the log shows " +
-                      std::to_string(vips_.distinct()) + " VIPs";
+                      std::to_string(vips_.size()) + " VIPs";
       auto client = throttled_clients_.top(1);
       if (!client.empty())
         s += "; client " + redact.address(client[0].first) + " sends " +
@@ -179,14 +190,14 @@ std::vector<std::string> log_summary::patterns(const redactor& redact) const {
     }
   }
   // 502 #3 and on: one backend carrying the 502s.
-  if (bad_gateway_upstreams_.total() >= 2 && upstreams_.distinct() >= 2) {
+  if (bad_gateway_upstreams_.total() >= 2 && upstreams_.size() >= 2) {
     auto top = bad_gateway_upstreams_.top(1);
     if (!top.empty() &&
         top[0].second >= k_dominant_share * static_cast<double>(bad_gateway_upstreams_.total())) {
       out.push_back("one backend carries the 502s: " + redact.address(top[0].first) + " has " +
                     share(top[0].second, bad_gateway_upstreams_.total()) + " of the " +
                     std::to_string(bad_gateway_upstreams_.total()) + " 502s while the log shows " +
-                    std::to_string(upstreams_.distinct()) +
+                    std::to_string(upstreams_.size()) +
                     " backends; check that server first: is it healthy, does it listen, does "
                     "the handshake succeed (guide 502 #3)");
     }

@@ -62,6 +62,7 @@ class log_record {
     present_.reset();
     numeric_.reset();
     line_ = 0;
+    status_ = upstream_status_ = -1;
   }
   // Stores a raw value; "-", "" and JSON null mean absent.
   void set(field f, std::string_view value) {
@@ -69,12 +70,14 @@ class log_record {
     values_[index(f)] = value;
     present_.set(index(f));
     numeric_.reset(index(f));
+    status_ = upstream_status_ = -1;
   }
   // Stores a value that arrived as a JSON number.
   void set_number(field f, double value) {
     numbers_[index(f)] = value;
     present_.set(index(f));
     numeric_.set(index(f));
+    status_ = upstream_status_ = -1;
   }
   bool has(field f) const { return present_.test(index(f)); }
   // The raw text, "" when absent.
@@ -89,6 +92,7 @@ class log_record {
   std::optional<double> epoch_seconds() const;
   // True when at least one field diagnose reads is present.
   bool any_field() const { return present_.any(); }
+  const std::bitset<k_field_count>& present() const { return present_; }
 
   std::uint64_t line() const { return line_; }
   void set_line(std::uint64_t line) { line_ = line; }
@@ -101,6 +105,7 @@ class log_record {
   std::bitset<k_field_count> present_;
   std::bitset<k_field_count> numeric_;
   std::uint64_t line_ = 0;
+  mutable int status_ = -1, upstream_status_ = -1;  // parsed once: every rule reads them
 };
 
 // Parses "2026-11-25T09:00:05.004+00:00", "2026-11-25 09:00:05", "...Z" or epoch seconds.

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "albsim/diagnose/log_record.hpp"
@@ -60,6 +61,8 @@ class log_summary {
   // Per diagnosis label, records counted.
   std::map<std::string, std::uint64_t> by_label() const;
 
+  // Call once after the last add().
+  void finish() { flush_second(); }
   void print(std::ostream& out, const redactor& redact) const;
   nlohmann::json to_json(const redactor& redact) const;
 
@@ -87,14 +90,20 @@ class log_summary {
   std::map<int, std::uint64_t> statuses_;
   std::map<int, per_label> labels_;                               // by label_key
   std::map<std::int64_t, std::map<int, std::uint64_t>> minutes_;  // error labels only
-  std::map<std::int64_t, std::uint64_t> all_minutes_;
   std::unordered_map<std::int64_t, std::uint32_t> seconds_;
+  std::int64_t run_second_ = 0;
+  std::uint32_t run_count_ = 0;
+  void flush_second();
   double first_time_ = 0, last_time_ = 0;
   bool timed_ = false;
   std::uint64_t untimed_ = 0;
   std::bitset<k_field_count> seen_;
   // Patterns: backends overall, VIPs overall and under throttling, 504 and 499 clusters.
-  top_counter upstreams_, vips_, throttled_vips_, throttled_clients_, bad_gateway_upstreams_;
+  // Distinct backends and VIPs, as hashes (every record adds to them; a string table would
+  // cost more than the rest of the summary).
+  std::unordered_set<std::size_t> upstreams_, vips_;
+  static constexpr std::size_t k_max_distinct = 100'000;
+  top_counter throttled_vips_, throttled_clients_, bad_gateway_upstreams_;
   cluster timeout_504_, connect_504_, leave_499_;
   std::uint64_t throttled_ = 0;
   static constexpr std::size_t k_max_minutes = 100'000;  // ~70 days; later minutes are not charted
