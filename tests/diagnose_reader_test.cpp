@@ -21,8 +21,8 @@ namespace {
 class temp_file {
  public:
   explicit temp_file(const std::string& content, const std::string& suffix = ".log") {
-    path_ = (std::filesystem::temp_directory_path() /
-             ("albsim_diag_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++) + suffix))
+    path_ = (std::filesystem::temp_directory_path() / ("albsim_diag_" + std::to_string(::getpid()) +
+                                                       "_" + std::to_string(counter_++) + suffix))
                 .string();
     if (suffix == ".gz") {
       gzFile f = gzopen(path_.c_str(), "wb");
@@ -145,7 +145,8 @@ TEST(diagnose_reader, times_in_every_written_form) {
 
 TEST(diagnose_reader, csv_with_header_quoting_and_a_value_over_two_lines) {
   temp_file f(
-      "\xef\xbb\xbf" "time,status,upstream_status,request_uri,http_user_agent,request_time\r\n"
+      "\xef\xbb\xbf"
+      "time,status,upstream_status,request_uri,http_user_agent,request_time\r\n"
       "2026-11-25T09:00:05+00:00,502,-,\"/search?q=a,b\",\"curl \"\"7\"\"\",0.004\r\n"
       "2026-11-25T09:00:06+00:00,504,-,/x,\"two\nlines\",60.001\n"
       "2026-11-25T09:00:07+00:00,503,-,/y,ua\n");
@@ -175,10 +176,13 @@ TEST(diagnose_reader, gzip_is_read_directly) {
 }
 
 TEST(diagnose_reader, malformed_lines_are_counted_with_their_numbers_and_the_run_goes_on) {
-  std::string content = R"({"status":"502"})" "\n";
+  std::string content = R"({"status":"502"})"
+                        "\n";
   for (int i = 0; i < 7; ++i) content += "{\"status\": \"502\", oops\n";
-  content += R"({"status":"504"} trailing)" "\n";
-  content += R"([1,2])" "\n";
+  content += R"({"status":"504"} trailing)"
+             "\n";
+  content += R"([1,2])"
+             "\n";
   content += R"({"status":"503"})";  // no final newline
   temp_file f(content);
   auto r = read_all(f.path());
@@ -196,7 +200,10 @@ TEST(diagnose_reader, malformed_lines_are_counted_with_their_numbers_and_the_run
 }
 
 TEST(diagnose_reader, a_file_without_any_access_log_field_is_refused_with_status_2) {
-  temp_file json(R"({"level":"info","msg":"started"})" "\n" R"({"level":"warn"})" "\n");
+  temp_file json(R"({"level":"info","msg":"started"})"
+                 "\n"
+                 R"({"level":"warn"})"
+                 "\n");
   std::string out, err;
   EXPECT_EQ(diagnose({json.path()}, out, err), 2);
   EXPECT_NE(err.find("no access-log record"), std::string::npos) << err;
@@ -215,9 +222,12 @@ TEST(diagnose_reader, a_file_without_any_access_log_field_is_refused_with_status
 }
 
 TEST(diagnose_reader, unknown_statuses_are_passed_through_or_shown) {
-  temp_file f(R"({"status":"429","upstream_status":"429","request_uri":"/api"})" "\n"
-              R"({"status":"460","upstream_status":"-","client_ip":"1.2.3.4"})" "\n"
-              R"({"status":"200","upstream_status":"200"})" "\n");
+  temp_file f(R"({"status":"429","upstream_status":"429","request_uri":"/api"})"
+              "\n"
+              R"({"status":"460","upstream_status":"-","client_ip":"1.2.3.4"})"
+              "\n"
+              R"({"status":"200","upstream_status":"200"})"
+              "\n");
   std::string out, err;
   ASSERT_EQ(diagnose({f.path()}, out, err, true), 0);
   std::istringstream lines(out);

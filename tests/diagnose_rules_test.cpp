@@ -65,26 +65,39 @@ TEST(diagnose_rules, limits_are_the_proxys_defaults) {
 TEST(diagnose_rules, the_fields_the_guide_names_decide) {
   record_diagnoser d;
   using enum field;
-  EXPECT_EQ(first(d, make({{status, "504"}, {upstream_status, "-"}, {upstream_addr, "10.0.0.1:80"},
-                           {upstream_connect_time, "5.002"}, {upstream_response_time, "-"}})),
+  EXPECT_EQ(first(d, make({{status, "504"},
+                           {upstream_status, "-"},
+                           {upstream_addr, "10.0.0.1:80"},
+                           {upstream_connect_time, "5.002"},
+                           {upstream_response_time, "-"}})),
             "504-connect-timeout");
-  EXPECT_EQ(first(d, make({{status, "504"}, {upstream_status, "-"}, {upstream_addr, "10.0.0.1:80"},
-                           {upstream_connect_time, "0.001"}, {upstream_response_time, "60.001"}})),
+  EXPECT_EQ(first(d, make({{status, "504"},
+                           {upstream_status, "-"},
+                           {upstream_addr, "10.0.0.1:80"},
+                           {upstream_connect_time, "0.001"},
+                           {upstream_response_time, "60.001"}})),
             "504-request-timeout");
   EXPECT_EQ(first(d, make({{status, "504"}, {upstream_status, "504"}})), "504-backend-returned");
-  EXPECT_EQ(first(d, make({{status, "502"}, {upstream_status, "444"}, {upstream_addr, "10.0.0.1:80"}})),
-            "502-backend-closed-no-response");
-  EXPECT_EQ(first(d, make({{status, "502"}, {upstream_status, "-"}, {upstream_addr, "10.0.0.1:80"},
+  EXPECT_EQ(
+      first(d, make({{status, "502"}, {upstream_status, "444"}, {upstream_addr, "10.0.0.1:80"}})),
+      "502-backend-closed-no-response");
+  EXPECT_EQ(first(d, make({{status, "502"},
+                           {upstream_status, "-"},
+                           {upstream_addr, "10.0.0.1:80"},
                            {request_length, "70000"}})),
             "502-mtu-blackhole");
   EXPECT_EQ(first(d, make({{status, "405"}, {request_method, "TRACE"}, {upstream_status, "-"}})),
             "405-trace");
   EXPECT_EQ(first(d, make({{status, "408"}, {upstream_status, "-"}, {tcpinfo_rtt, "450000"}})),
             "408-client-slow-link");
-  EXPECT_EQ(first(d, make({{status, "400"}, {upstream_status, "-"}, {request_length, "40000"},
+  EXPECT_EQ(first(d, make({{status, "400"},
+                           {upstream_status, "-"},
+                           {request_length, "40000"},
                            {body_bytes_sent, "51"}})),
             "400-header-too-large");
-  EXPECT_EQ(first(d, make({{status, "499"}, {upstream_status, "-"}, {request_time, "0.002"},
+  EXPECT_EQ(first(d, make({{status, "499"},
+                           {upstream_status, "-"},
+                           {request_time, "0.002"},
                            {tcpinfo_rtt, "900"}})),
             "499-client-aborted");
 }
@@ -106,12 +119,22 @@ TEST(diagnose_rules, a_missing_field_keeps_the_candidate_and_is_named) {
 TEST(diagnose_rules, the_backends_usual_latency_separates_the_499s) {
   record_diagnoser d;
   using enum field;
-  const auto ok = make({{status, "200"}, {upstream_status, "200"}, {upstream_addr, "10.0.0.1:80"},
+  const auto ok = make({{status, "200"},
+                        {upstream_status, "200"},
+                        {upstream_addr, "10.0.0.1:80"},
                         {upstream_response_time, "0.400"}});
-  auto early = make({{status, "499"}, {upstream_status, "-"}, {upstream_addr, "10.0.0.1:80"},
-                     {request_time, "0.200"}, {body_bytes_sent, "0"}, {tcpinfo_rtt, "800"}});
-  auto late = make({{status, "499"}, {upstream_status, "-"}, {upstream_addr, "10.0.0.1:80"},
-                    {request_time, "2.500"}, {body_bytes_sent, "0"}, {tcpinfo_rtt, "800"}});
+  auto early = make({{status, "499"},
+                     {upstream_status, "-"},
+                     {upstream_addr, "10.0.0.1:80"},
+                     {request_time, "0.200"},
+                     {body_bytes_sent, "0"},
+                     {tcpinfo_rtt, "800"}});
+  auto late = make({{status, "499"},
+                    {upstream_status, "-"},
+                    {upstream_addr, "10.0.0.1:80"},
+                    {request_time, "2.500"},
+                    {body_bytes_sent, "0"},
+                    {tcpinfo_rtt, "800"}});
   // Without successful records the log cannot tell them apart: a documented set.
   auto k = d.rank(early);
   ASSERT_GE(k.tied, 2u);
@@ -131,18 +154,33 @@ TEST(diagnose_rules, the_summary_finds_the_guides_patterns) {
     d.learn(r);
   };
   for (int i = 0; i < 20; ++i) {
-    add(make({{time, "2026-11-25T10:40:01+00:00"}, {status, "200"}, {upstream_status, "200"},
+    add(make({{time, "2026-11-25T10:40:01+00:00"},
+              {status, "200"},
+              {upstream_status, "200"},
               {upstream_addr, i % 2 ? "10.0.0.1:80" : "10.0.0.2:80"},
-              {vip_addr, i % 2 ? "47.0.0.1" : "47.0.0.2"}, {upstream_response_time, "0.010"}}));
-    add(make({{time, "2026-11-25T10:41:02+00:00"}, {status, "503"}, {upstream_status, "-"},
-              {vip_addr, "47.0.0.2"}, {client_ip, "198.51.100.7"}}));
-    add(make({{time, "2026-11-25T10:42:03+00:00"}, {status, "502"}, {upstream_status, "-"},
+              {vip_addr, i % 2 ? "47.0.0.1" : "47.0.0.2"},
+              {upstream_response_time, "0.010"}}));
+    add(make({{time, "2026-11-25T10:41:02+00:00"},
+              {status, "503"},
+              {upstream_status, "-"},
+              {vip_addr, "47.0.0.2"},
+              {client_ip, "198.51.100.7"}}));
+    add(make({{time, "2026-11-25T10:42:03+00:00"},
+              {status, "502"},
+              {upstream_status, "-"},
               {upstream_addr, "10.0.0.2:80"}}));
-    add(make({{time, "2026-11-25T10:43:04+00:00"}, {status, "504"}, {upstream_status, "-"},
-              {upstream_addr, "10.0.0.1:80"}, {upstream_connect_time, "0.001"},
+    add(make({{time, "2026-11-25T10:43:04+00:00"},
+              {status, "504"},
+              {upstream_status, "-"},
+              {upstream_addr, "10.0.0.1:80"},
+              {upstream_connect_time, "0.001"},
               {upstream_response_time, i % 5 ? "30.001" : "30.004"}}));
-    add(make({{time, "2026-11-25T10:44:05+00:00"}, {status, "499"}, {upstream_status, "-"},
-              {upstream_addr, "10.0.0.1:80"}, {request_time, "3.000"}, {body_bytes_sent, "0"}}));
+    add(make({{time, "2026-11-25T10:44:05+00:00"},
+              {status, "499"},
+              {upstream_status, "-"},
+              {upstream_addr, "10.0.0.1:80"},
+              {request_time, "3.000"},
+              {body_bytes_sent, "0"}}));
   }
   s.finish();
   const redactor plain(false);

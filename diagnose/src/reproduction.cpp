@@ -308,7 +308,10 @@ std::vector<field_comparison> compare(const log_record& customer, const nlohmann
     const auto a = customer.number(f);
     const auto b = albsim.contains(c.field) ? json_number(albsim[c.field]) : std::nullopt;
     const bool same = (a && b) ? *a == *b : c.customer == c.albsim;
-    if (!same) c.result = mark::differs, c.why = std::move(why);
+    if (!customer.has(f) && !same)
+      c.result = mark::close, c.why = "not in the customer's record";
+    else if (!same)
+      c.result = mark::differs, c.why = std::move(why);
     rows.push_back(std::move(c));
   };
   exact(field::status, "the reproduction took another path");
@@ -343,9 +346,12 @@ std::vector<field_comparison> compare(const log_record& customer, const nlohmann
         c.why = "expected " + num(expected) + (ms ? " ms" : " s") + " (the customer's timing × " +
                 num(rep.time_factor, 4) + "); loopback has none of the customer's network or load";
       }
+    } else if (!customer.has(f) && b) {
+      c.result = mark::close;
+      c.why = "not in the customer's record";
     } else if (a.has_value() != b.has_value()) {
       c.result = mark::differs;
-      c.why = a ? "albsim has no value here" : "the customer's record has no value here";
+      c.why = a ? "albsim has no value here" : "the customer's value is not a number";
     }
     rows.push_back(std::move(c));
   }
