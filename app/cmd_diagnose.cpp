@@ -2,6 +2,8 @@
 // with their evidence (docs/diagnose.md). The work is in the diagnose library.
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <iostream>
 
 #include "albsim/diagnose/log_diagnosis.hpp"
@@ -23,7 +25,14 @@ void add_diagnose_command(CLI::App& app) {
   cmd->add_flag("--redact", options->redact, "hash IP addresses, drop query strings");
   cmd->callback([options, format] {
     options->format = *diagnose::input_format_from_string(*format);
-    if (options->files.empty()) options->files = {"-"};
+    if (options->files.empty()) {
+      // Reading a terminal would wait for typed records: almost always a forgotten FILE.
+      if (isatty(STDIN_FILENO)) {
+        std::cerr << "albsim diagnose: no FILE given and standard input is a terminal\n";
+        throw CLI::RuntimeError(2);
+      }
+      options->files = {"-"};
+    }
     std::ios::sync_with_stdio(false);
     const int status = diagnose::diagnose_logs(*options, std::cout, std::cerr);
     std::cout.flush();

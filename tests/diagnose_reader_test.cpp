@@ -217,6 +217,9 @@ TEST(diagnose_reader, a_file_without_any_access_log_field_is_refused_with_status
   temp_file text("hello world\nthis is not a log\n");
   EXPECT_EQ(diagnose({text.path()}, out, err), 2);
 
+  temp_file empty("");
+  EXPECT_EQ(diagnose({empty.path()}, out, err), 2);
+
   EXPECT_EQ(diagnose({"/nonexistent/albsim.log"}, out, err), 2);
   EXPECT_NE(err.find("/nonexistent/albsim.log: cannot open"), std::string::npos) << err;
 }

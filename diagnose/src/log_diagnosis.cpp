@@ -53,7 +53,7 @@ int diagnose_logs(const diagnose_options& o, std::ostream& out, std::ostream& er
         }
       }
       if (progress) err << "\r\033[K" << std::flush;
-      if (records == 0 && (reader.without_fields() > 0 || reader.malformed() > 0)) {
+      if (records == 0) {
         err << "albsim diagnose: " << name
             << ": no access-log record: no line holds a field such as status, upstream_status or "
                "request_time ("
