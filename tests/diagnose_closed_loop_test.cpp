@@ -35,12 +35,17 @@ TEST(diagnose_closed_loop, every_scenarios_record_diagnoses_back_to_its_cause) {
   const auto results = scenarios::run_scenarios(list, 0);
   ASSERT_EQ(results.size(), list.size());
   const std::string path = temp_path("records");
+  // The cause the simulator decided for each record: on a loaded machine (a sanitizer build,
+  // everything at once) a timing-based scenario can land on a neighbouring cause; its own
+  // ctest (scenario.<ID>) reports that, and the record is then judged against what it is.
+  std::vector<std::string> truth;
   {
     std::ofstream out(path);
     for (const auto& r : results) {
       ASSERT_TRUE(r.error.empty()) << r.id << ": " << r.error;
       ASSERT_TRUE(r.observations["log"].is_object()) << r.id << ": no record";
       auto record = r.observations["log"];
+      truth.push_back(record.value("sim_cause", ""));
       record.erase("sim_cause");  // the customer's log has no such fields
       record.erase("sim_detail");
       out << record.dump() << "\n";
@@ -51,9 +56,11 @@ TEST(diagnose_closed_loop, every_scenarios_record_diagnoses_back_to_its_cause) {
   log_record record;
   std::size_t i = 0;
   std::set<std::string> via_set;
+  std::size_t landed_elsewhere = 0;
   while (reader.next(record)) {
     ASSERT_LT(i, results.size());
-    const std::string id = results[i++].id;
+    const std::string id = truth[i];
+    landed_elsewhere += id != results[i++].id;
     const ranking k = diagnoser.rank(record);
     ASSERT_EQ(k.kind, verdict::cause) << id;
     const std::string top(rule_table()[k.top().rule].cause);
@@ -64,10 +71,12 @@ TEST(diagnose_closed_loop, every_scenarios_record_diagnoses_back_to_its_cause) {
     EXPECT_TRUE(leader && shared_set(top, id))
         << id << " diagnosed as " << top
         << " and is not among the tied leaders of a documented set:\n"
-        << diagnoser.describe_text(record, k, redactor(false), id);
+        << diagnoser.describe_text(record, k, redactor(false), id)
+        << "the record: " << results[i - 1].observations["log"].dump();
     via_set.insert(id);
   }
   EXPECT_EQ(i, results.size());
+  EXPECT_LE(landed_elsewhere, 3u) << "too many scenarios did not produce their own cause";
   EXPECT_EQ(reader.malformed(), 0u);
   // The sets stay the exception: most causes are told apart by the log alone.
   EXPECT_LE(via_set.size(), 12u) << ::testing::PrintToString(via_set);

@@ -353,6 +353,9 @@ std::string record_diagnoser::describe_text(const log_record& r, const ranking& 
   std::ostringstream out;
   out << where << ": status " << j["status"].dump() << ", upstream_status "
       << j["upstream_status"].get<std::string>() << " -> " << j["label"].get<std::string>() << "\n";
+  if (j.contains("sim_cause"))
+    out << "  albsim's own record says sim_cause " << j["sim_cause"].get<std::string>()
+        << " (not used for the ranking)\n";
   if (j.contains("explanation")) out << "  " << j["explanation"].get<std::string>() << "\n";
   if (j.contains("fields")) {
     out << "  not a status the catalogue knows, and not the backend's; the record:";
