@@ -339,9 +339,11 @@ def main():
         finally:
             browser.close()
 
-    for f in failures:
-        print("FAIL " + f)
-    print(f"{len(pages)} pages checked; {len(failures)} failures")
+    summary = [f"FAIL {f}" for f in failures] + \
+        [f"{len(pages)} pages checked; {len(failures)} failures"]
+    print("\n".join(summary))
+    # Kept beside the screenshots, for a failure seen in CI.
+    (out / "report_browser_test.log").write_text(run.stdout + "\n".join(summary) + "\n")
     return 1 if failures else 0
 
 
