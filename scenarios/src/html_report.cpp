@@ -38,7 +38,7 @@ tr.key { background: var(--key); } tr.key th::before { content: "★ "; }
 .note { color: var(--muted); font-size: .92em; }
 figure { margin: 1rem 0; } figcaption { color: var(--muted); font-size: .92em; }
 svg.sequence { max-width: 100%; height: auto; font: 13px system-ui, sans-serif; background: #fff; }
-svg.sequence text { fill: #111; }
+svg.sequence text { fill: #111; } svg text.label { font-size: 12px; }
 svg .lane rect { fill: #eef1f8; stroke: #334; } svg .lane line { stroke: #888; stroke-dasharray: 4 4; }
 svg .arrow { stroke: #222; stroke-width: 1.6; }
 svg .kind-response .arrow { stroke: #1d4e89; }
@@ -56,6 +56,7 @@ ul.tree { border-left: none; padding-left: 0; } ul.tree li { margin: .35rem 0; }
 ul.tree .question { font-weight: bold; } ul.tree .answer::before { content: "→ "; }
 ul.tree .causes a { font-family: ui-monospace, monospace; margin-right: .6rem; }
 .quiz { border: 1px solid #aaa; border-radius: 6px; padding: .5rem 1rem; margin: 1.25rem 0; }
+.quiz h2 { margin-top: .5rem; } .quiz pre { columns: 2 24rem; column-gap: 2rem; }
 .quiz button { margin: .2rem .4rem .2rem 0; padding: .3rem .6rem; font: inherit; cursor: pointer; }
 .quiz button[aria-pressed="true"] { outline: 3px solid #333; }
 .feedback.right { color: var(--pass); font-weight: bold; } .feedback.wrong { color: var(--fail); font-weight: bold; }
@@ -146,6 +147,20 @@ void write_file(const std::filesystem::path& file, const std::string& text) {
   out << text;
   out.close();
   if (!out) throw std::runtime_error("cannot write " + file.string());
+}
+
+// What the client observed, in one line: the outcome, the status, and the balancer's own
+// throttling header when it came (the record does not show headers).
+std::string client_view(const json& observations) {
+  const json client = observations.value("client", json::object());
+  std::string out = client.value("outcome", "?");
+  if (client.contains("status"))
+    out += ", status " + value_text(client["status"]) + " " + client.value("reason", "");
+  if (client.contains("headers") && client["headers"].contains("alb-qps-limited"))
+    out += ", header ALB-QPS-Limited: " + value_text(client["headers"]["alb-qps-limited"]);
+  if (client.contains("elapsed"))
+    out += ", after " + fixed_decimals(client["elapsed"].get<double>(), 3) + " s";
+  return out;
 }
 
 std::string record_without_cause(const json& record) {
@@ -359,15 +374,20 @@ std::string html_report::reading_page() const {
 std::string html_report::practice_page() const {
   std::map<int, std::vector<std::string>> causes_of;
   for (const auto& c : cause_catalogue()) causes_of[c.status].push_back(std::string(c.id));
-  // A fixed order that mixes statuses, so neighbours do not give each other away.
-  std::vector<std::size_t> order;
+  // One record of each status in turn, so that neighbours do not give each other away.
+  std::map<int, std::vector<std::size_t>> of_status;
   for (std::size_t i = 0; i < results_.size(); ++i) {
-    if (results_[i].observations.value("log", json()).is_object()) order.push_back(i);
+    if (results_[i].observations.value("log", json()).is_object())
+      of_status[results_[i].status].push_back(i);
   }
-  auto key = [&](std::size_t i) { return std::hash<std::string>{}(results_[i].id) % 1009; };
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return key(a) != key(b) ? key(a) < key(b) : a < b;
-  });
+  std::vector<std::size_t> order;
+  for (std::size_t round = 0; order.size() < results_.size(); ++round) {
+    std::size_t before = order.size();
+    for (const auto& [status, list] : of_status) {
+      if (round < list.size()) order.push_back(list[round]);
+    }
+    if (order.size() == before) break;
+  }
 
   std::ostringstream b;
   b << "<h1>Practice: which cause wrote this record?</h1>\n"
@@ -382,7 +402,9 @@ std::string html_report::practice_page() const {
     b << "<section class=\"quiz\" id=\"q" << n << "\" data-answer=\"" << html_escape(r.id)
       << "\" aria-labelledby=\"q" << n << "-h\">\n<h2 id=\"q" << n << "-h\">Record " << n
       << " (status " << r.status << ")</h2>\n<pre>"
-      << html_escape(record_without_cause(r.observations["log"])) << "</pre>\n<p>";
+      << html_escape(record_without_cause(r.observations["log"])) << "</pre>\n"
+      << "<p class=\"note\">The client saw: " << html_escape(client_view(r.observations))
+      << "</p>\n<p>";
     for (const auto& id : causes_of[r.status]) {
       b << "<button type=\"button\" data-choice=\"" << html_escape(id) << "\">" << html_escape(id)
         << "</button>";

@@ -127,9 +127,9 @@ record_reader::record_reader() {
                                      {"408-client-slow-link"}),
                                 leaf("otherwise", always,
                                      {"408-request-incomplete", "408-bandwidth-throttled"},
-                                     "A request_length near the announced size with the instance's "
-                                     "bandwidth at its cap means throttling; a short one means the "
-                                     "client stopped sending."),
+                                     "A large request_length with the instance's inbound bandwidth "
+                                     "at its cap means throttling; one little longer than the "
+                                     "request head means the client stopped sending."),
                             }),
                      leaf("500", status_is(500), {"500-backend-reset"}),
                      branch("504", status_is(504), "Is upstream_connect_time about 5 s?",

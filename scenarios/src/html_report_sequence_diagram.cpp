@@ -124,7 +124,7 @@ std::string sequence_diagram::svg() const {
       bool right = e.from != lane::backend;
       o << "<text class=\"label\" x=\"" << (right ? x1 + 14 : x1 - 14) << "\" y=\"" << r.y + 4
         << "\" text-anchor=\"" << (right ? "start" : "end") << "\">"
-        << html_escape(shorten(label, 40)) << "</text>";
+        << html_escape(shorten(label, 48)) << "</text>";
     } else {
       bool lost = e.kind == "syn" && e.label.find("dropped") != std::string::npos;
       lost = lost || e.kind == "syn-retransmit";
@@ -136,7 +136,7 @@ std::string sequence_diagram::svg() const {
           << " l12,12 m0,-12 l-12,12\"/>";
       }
       o << "<text class=\"label\" x=\"" << (x1 + x2) / 2 << "\" y=\"" << r.y - 6
-        << "\" text-anchor=\"middle\">" << html_escape(shorten(label, 44)) << "</text>";
+        << "\" text-anchor=\"middle\">" << html_escape(shorten(label, 46)) << "</text>";
     }
     o << "</g>\n";
   }

@@ -456,7 +456,7 @@ void run_single(const client_script& s, const endpoint& ep, client_run& run, rec
     }
     answered_early = left > 0 && c.input_waiting();
     note.arrow(lane::client, lane::balancer, "request",
-               "body: " + describe_size(c.sent() - head.size()) + " of " +
+               "body: " + describe_size(c.sent() - head.size()) + " written of " +
                    describe_size(s.body_bytes) +
                    (s.upload_rate > 0 ? " at " + std::to_string(s.upload_rate) + " B/s" : ""));
     note("sent " + describe_size(c.sent() - head.size()) + " of the body" +
