@@ -397,6 +397,18 @@ def check_practice(browser, site):
                 expected not in state["answer"]:
             failures.append(f"practice {q['id']}: the right pick ({expected}) gave {state}")
     print(f"practice: {len(quizzes)} questions clicked")
+
+    # Printed, the answers show and the navigation and buttons do not.
+    browser.navigate((site / "practice.html").resolve().as_uri())
+    browser.call("Emulation.setEmulatedMedia", {"media": "print"})
+    printed = json.loads(browser.evaluate(
+        "JSON.stringify({answers: [...document.querySelectorAll('.answer')].every(a =>"
+        " getComputedStyle(a).display !== 'none'), nav: getComputedStyle("
+        "document.querySelector('nav')).display, button: getComputedStyle("
+        "document.querySelector('.quiz button')).display})"))
+    browser.call("Emulation.setEmulatedMedia", {"media": ""})
+    if not printed["answers"] or printed["nav"] != "none" or printed["button"] != "none":
+        failures.append(f"practice.html printed: {printed}")
     return failures
 
 
