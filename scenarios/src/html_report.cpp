@@ -124,18 +124,17 @@ bool mentions(const std::string& text, const std::string& word) {
   return false;
 }
 
-// The sentences of `text` ("a. b. c") that mention the field `word`, joined.
-std::string sentences_about(const std::string& text, const std::string& word) {
-  std::string out;
+// The first sentence of `text` ("a. b. c") that mentions the field `word`.
+std::string sentence_about(const std::string& text, const std::string& word) {
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t end = text.find(". ", start);
     std::string sentence = text.substr(start, end == std::string::npos ? end : end - start + 1);
-    if (mentions(sentence, word)) out += (out.empty() ? "" : " ") + sentence;
+    if (mentions(sentence, word)) return sentence;
     if (end == std::string::npos) break;
     start = end + 2;
   }
-  return out;
+  return {};
 }
 
 std::string cause_href(const std::string& id, const std::string& root) {
@@ -280,7 +279,7 @@ std::string html_report::cause_page(std::size_t i) const {
           note = field == "sim_cause"
                      ? "albsim's own field: the cause ID the balancer decided (the real "
                        "balancer does not write it)."
-                     : sentences_about(s.explain.log, field);
+                     : sentence_about(s.explain.log, field);
           if (note.empty()) note = "Expected " + c->second->expected.matcher.describe() + ".";
         }
         b << "<tr" << (key ? " class=\"key\"" : "") << "><th scope=\"row\"><code>"

@@ -501,7 +501,7 @@ void run_single(const client_script& s, const endpoint& ep, client_run& run, rec
            " body bytes");
       note.arrow(lane::balancer, lane::client, "response",
                  std::to_string(r.status) + " " + r.reason + ", " + std::to_string(r.body_bytes) +
-                     " body bytes",
+                     " body bytes" + (r.complete ? "" : " (incomplete)"),
                  responses == 1 && first_byte ? *first_byte : clock::now());
     }
     if (last != io::ok || !r.complete) break;
