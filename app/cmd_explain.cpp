@@ -20,6 +20,26 @@ struct explain_options {
   std::string dir = scenarios::default_scenario_dir();
 };
 
+// How to read a status in the log, said once before the causes of that status: the guide's
+// reading rule first, then albsim's rules where the guide is silent (docs/status-rules.md).
+constexpr const char* k_reading_status =
+    "as the guide advises, first compare `status` with `upstream_status` in the access log. "
+    "The same code means the backend may have returned it and the balancer passed it on. "
+    "\"-\" means the request was not sent to a backend (the guide says so for throttling; "
+    "albsim writes it whenever no backend received the whole request). Another code means, "
+    "by albsim's rule, that the request was sent and the exchange failed: 502 for a reset, "
+    "a close, an invalid or an incomplete answer, 504 for a response timeout; or that the "
+    "backend sent a status the balancer does not pass on (444 by default, answered 502). "
+    "albsim writes 502 and 504 the way nginx-family proxies do, so \"status 502, "
+    "upstream_status 502\" can also be a failed exchange: the causes below tell them apart.";
+constexpr const char* k_reading_499 =
+    "the client closed the connection (the guide); 499 is written only to the access log, "
+    "the client never saw it. albsim logs 499 when the whole request had arrived and the "
+    "answer was not yet complete (albsim's rule: a close before that is 400). upstream_status "
+    "is the backend's status if its status line had arrived, 499 if the backend had the "
+    "request but had not answered, \"-\" if no backend had it. request_time, tcpinfo_rtt "
+    "and upstream_response_time tell the causes apart, as the guide suggests.";
+
 void paragraph(const std::string& label, const std::string& text) {
   if (text.empty()) return;
   const std::string pad(label.size(), ' ');
@@ -50,6 +70,7 @@ void explain_cause(const cause_info& c, const std::string& dir) {
   paragraph("  in the log:      ", s.explain.log);
   paragraph("  check:           ", s.explain.check);
   paragraph("  rule:            ", s.explain.rule);
+  paragraph("  simulation:      ", s.explain.simulation);
   std::cout << "  reproduce:       albsim scenarios run " << c.id << "\n\n";
 }
 
@@ -58,17 +79,8 @@ void explain(const explain_options& o) {
   std::size_t shown = 0;
   for (const auto& c : cause_catalogue()) {
     if (status ? std::to_string(c.status) == o.which : c.id == o.which) {
-      if (status && shown == 0 && c.status == 499) {
-        paragraph("Status 499: ",
-                  "written only to the access log; the client closed the "
-                  "connection before the answer, so it never saw a status. request_time, "
-                  "tcpinfo_rtt and upstream_response_time tell the causes apart.");
-        std::cout << "\n";
-      } else if (status && shown == 0) {
-        paragraph("Status " + o.which + ": ",
-                  "first compare `status` with `upstream_status` "
-                  "in the access log. Equal means the backend produced it and the balancer "
-                  "relayed it; \"-\" means the balancer decided it itself.");
+      if (status && shown == 0) {
+        paragraph("Status " + o.which + ": ", c.status == 499 ? k_reading_499 : k_reading_status);
         std::cout << "\n";
       }
       explain_cause(c, o.dir);

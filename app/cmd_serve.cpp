@@ -35,12 +35,14 @@ int serve(const serve_options& o) {
 
   // Embedded backends first: their ports come from the kernel and go into the servers.
   std::map<std::string, std::unique_ptr<backend::backend_server>> backends;
+  auto ledger = std::make_shared<fault_ledger>();
   for (const auto& b : config.embedded_backends) {
     backend::backend_options opts = b.script_file.empty()
                                         ? backend::backend_options{}
                                         : backend::load_backend_script(b.script_file);
     opts.name = b.name;
     opts.port = 0;
+    opts.ledger = ledger;
     backends[b.name] = backend::backend_server::start(std::move(opts));
     std::cerr << "albsim serve: backend " << b.name << " on " << backends[b.name]->address() << ":"
               << backends[b.name]->port() << "\n";
@@ -60,7 +62,7 @@ int serve(const serve_options& o) {
 
   std::shared_ptr<proxy::access_log_sink> sink;
   if (!config.access_log.empty()) sink = std::make_shared<proxy::file_log_sink>(config.access_log);
-  auto server = proxy::proxy_server::start(config, sink);
+  auto server = proxy::proxy_server::start(config, sink, ledger);
   for (const auto& l : server->listeners()) {
     std::cerr << "albsim serve: listener " << l.name << " "
               << (l.protocol == proxy::listener_protocol::https ? "https" : "http") << "://"

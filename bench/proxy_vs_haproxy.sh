@@ -14,7 +14,10 @@
 #   5. the request timeout: how close the 504 arrives to the configured value.
 # Usage: bench/proxy_vs_haproxy.sh [seconds per wrk run, default 5]
 # Environment: BENCH_ROUNDS (default 8), BENCH_UPLOAD_GIB (default 10), BENCH_IDLE (default
-# 10000), BENCH_QPS (default 1000)
+# 10000), BENCH_QPS (default 1000); ALBSIM (the binary, default build/albsim); ALBSIM_BEFORE: a
+# second binary (e.g. built from the commit before a change) that joins the rotation with the
+# same uncapped config, for before/after figures from one run; BENCH_THROUGHPUT_ONLY=1 stops
+# after test 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dur=${1:-5}
@@ -23,6 +26,7 @@ upload_gib=${BENCH_UPLOAD_GIB:-10}
 idle=${BENCH_IDLE:-10000}
 qps=${BENCH_QPS:-1000}
 albsim=${ALBSIM:-build/albsim}
+before=${ALBSIM_BEFORE:-}
 
 missing=()
 for tool in wrk haproxy curl python3; do command -v $tool >/dev/null || missing+=($tool); done
@@ -111,13 +115,30 @@ CFG
 "$albsim" serve --config "$tmp/albsim.yaml" >"$tmp/serve.log" 2>&1 & apid=$!; pids+=($apid)
 wait_port "$aport" "$tmp/serve.log"
 
+targets=("haproxy $hport" "albsim $aport" "albsim-100 $dport")
+if [ -n "$before" ]; then
+  bfport=$(bench/free_port.py)
+  sed -e "s|port: $aport|port: $bfport|; s|/access\.log|/access-before.log|" \
+    -e "/port: $dport/,\$d" "$tmp/albsim.yaml" >"$tmp/before.yaml"
+  cat >>"$tmp/before.yaml" <<CFG
+server_groups:
+  - name: main
+    health_check: {enabled: false}
+    servers:
+      - {address: 127.0.0.1, port: $bport}
+CFG
+  "$before" serve --config "$tmp/before.yaml" >"$tmp/before.log" 2>&1 & pids+=($!)
+  wait_port "$bfport" "$tmp/before.log"
+  targets+=("albsim-before $bfport")
+fi
+
 echo "== 1. throughput: wrk -t1 -c50 -d${dur}s, keep-alive, GET /status/200 (small response)"
 run_wrk "direct to albsim backend" "$bport" /status/200
-targets=("haproxy $hport" "albsim $aport" "albsim-100 $dport")
+n=${#targets[@]}
 for r in $(seq 1 "$rounds"); do
   echo " round $r"
-  for i in 0 1 2; do
-    read -r name port <<<"${targets[$(((i + r) % 3))]}"
+  for i in $(seq 0 $((n - 1))); do
+    read -r name port <<<"${targets[$(((i + r) % n))]}"
     run_wrk "$name" "$port" /status/200
   done
 done
@@ -130,8 +151,12 @@ med = statistics.median
 h = load("haproxy")
 print(f"haproxy 2.6 nbthread 1, no log:  median {med(r for r, _ in h):>9,.0f} req/s  "
       f"p99 {med(p for _, p in h):.2f} ms")
+import os
 for name, label in (("albsim", "albsim, keep-alive uncapped"),
-                    ("albsim-100", "albsim, 100 req/connection")):
+                    ("albsim-100", "albsim, 100 req/connection"),
+                    ("albsim-before", "ALBSIM_BEFORE, keep-alive uncapped")):
+    if not os.path.exists(f"{t}/wrk.{name}"):
+        continue
     a = load(name)
     ratios = [x[0] / y[0] for x, y in zip(a, h)]
     print(f"{label}: median {med(r for r, _ in a):>9,.0f} req/s  p99 {med(p for _, p in a):.2f} ms"
@@ -140,6 +165,19 @@ for name, label in (("albsim", "albsim, keep-alive uncapped"),
           f"{sum(x[1] <= y[1] for x, y in zip(a, h))} of {len(ratios)}")
 PY
 echo "access-log records written by albsim: $(wc -l <"$tmp/access.log")"
+if [ -n "$before" ]; then
+  python3 - "$tmp" <<'PY'
+import statistics, sys
+t = sys.argv[1]
+load = lambda n: [tuple(map(float, l.split())) for l in open(f"{t}/wrk.{n}")]
+a, b = load("albsim"), load("albsim-before")
+r = [x[0] / y[0] for x, y in zip(a, b)]
+print(f"after / before (uncapped): median {statistics.median(r):.3f} "
+      f"(rounds {' '.join(f'{x:.2f}' for x in r)}); p99 after {statistics.median(p for _, p in a):.2f} ms,"
+      f" before {statistics.median(p for _, p in b):.2f} ms")
+PY
+fi
+[ "${BENCH_THROUGHPUT_ONLY:-0}" = 1 ] && exit 0
 
 echo "== 2. streamed upload of ${upload_gib} GiB through albsim to a discarding backend"
 python3 bench/upload_rss.py 127.0.0.1 "$aport" $((upload_gib * 1024 * 1024 * 1024)) "$apid"

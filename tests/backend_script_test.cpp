@@ -125,6 +125,10 @@ TEST(backend_script_test, bad_scripts_name_line_and_field) {
       {"link:\n  loss: 1.5\n", 2, "link.loss"},
       // missing
       {"rules:\n  - match: {path: /a}\n", 2, "rules[0].action"},
+      // a header that would inject a line break, or whose name is no token
+      {"rules:\n  - action:\n      headers: {X-A: \"a\\r\\nSet-Cookie: b\"}\n", 3,
+       "rules[0].action.headers.X-A"},
+      {"rules:\n  - action:\n      headers: {\"X A\": b}\n", 3, "rules[0].action.headers.X A"},
   };
   for (const auto& c : cases) {
     auto e = error_of(c.yaml);
@@ -132,6 +136,18 @@ TEST(backend_script_test, bad_scripts_name_line_and_field) {
     EXPECT_EQ(e.line(), c.line) << c.yaml << e.what();
     EXPECT_EQ(e.field(), c.field) << c.yaml << e.what();
   }
+}
+
+TEST(backend_script_test, an_override_header_cannot_inject_a_line_break) {
+  auto s = start_script("name: x\n");
+  // The override travels in a request header, which cannot hold CR or LF; a percent-free value
+  // with a bad name is refused the same way, with a 400 that names the problem.
+  auto r =
+      test::simple_request(s->address(), s->port(), get("/", "X-Albsim-Backend: header=X A:b\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("not a token"), std::string::npos) << r->body;
+  s->stop();
 }
 
 TEST(backend_script_test, missing_file_is_an_error) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "access_log_record.hpp"
+#include "albsim/cause.hpp"
 #include "albsim/token_bucket.hpp"
 #include "http_heads.hpp"
 #include "outcome_table.hpp"
@@ -52,7 +53,8 @@ TEST(RequestHead, TargetBeyondTheWholeHeadBoundIsStill414) {
 
 TEST(RequestHead, HeaderLineAtTheLimitIsAcceptedOneMoreIs400) {
   // name (8) + value = 32768 is the limit.
-  std::string at = "GET / HTTP/1.1\r\nX-Padded: " + std::string(32768 - 8, 'v') + "\r\n\r\n";
+  std::string at =
+      "GET / HTTP/1.1\r\nHost: x\r\nX-Padded: " + std::string(32768 - 8, 'v') + "\r\n\r\n";
   std::string over = "GET / HTTP/1.1\r\nX-Padded: " + std::string(32769 - 8, 'v') + "\r\n\r\n";
   EXPECT_EQ(failure_of(at), request_failure::none);
   EXPECT_EQ(failure_of(over), request_failure::header_line_too_long);
@@ -73,7 +75,27 @@ TEST(RequestHead, FramingErrorsAreBadFraming) {
             request_failure::bad_framing);
   EXPECT_EQ(failure_of("POST / HTTP/1.1\r\nContent-Length: five\r\n\r\n"),
             request_failure::bad_framing);
-  EXPECT_EQ(failure_of("NOT A REQUEST\r\n\r\n"), request_failure::bad_framing);
+}
+
+TEST(RequestHead, OtherMalformedHeadsAreInvalidHeads) {
+  EXPECT_EQ(failure_of("NOT A REQUEST\r\n\r\n"), request_failure::invalid_head);
+  EXPECT_EQ(failure_of("GET / HTTP/1.1\r\n\r\n"), request_failure::invalid_head);  // no Host
+  EXPECT_EQ(failure_of("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"),
+            request_failure::invalid_head);
+  EXPECT_EQ(failure_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n"),
+            request_failure::invalid_head);
+  EXPECT_EQ(failure_of("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            request_failure::invalid_head);
+  EXPECT_EQ(failure_of("GET / HTTP/1.0\r\n\r\n"), request_failure::none);
+}
+
+TEST(RequestHead, AbsoluteFormNamesTheHostAndIsForwardedInOriginForm) {
+  head_limits l;
+  request_head h(l);
+  auto p = feed_all(h, "GET http://shop.test:8080?q=1 HTTP/1.1\r\nHost: other\r\n\r\n");
+  ASSERT_FALSE(p.ec) << p.ec.message();
+  EXPECT_EQ(h.host(), "shop.test:8080");
+  EXPECT_EQ(h.target(), "/?q=1");
 }
 
 TEST(RequestHead, ForwardsEndToEndFieldsOnlyAndJoinsForwardedFor) {
@@ -95,7 +117,10 @@ TEST(RequestHead, ForwardsEndToEndFieldsOnlyAndJoinsForwardedFor) {
   EXPECT_EQ(h.forward_fields().find("Connection"), std::string::npos);
   EXPECT_EQ(h.forward_fields().find("Keep-Alive"), std::string::npos);
   EXPECT_EQ(h.forward_fields().find("X-Forwarded-For"), std::string::npos);
-  EXPECT_NE(h.forward_fields().find("Content-Length: 3\r\n"), std::string::npos);
+  // Framing and Host are written again by the proxy, normalised.
+  EXPECT_EQ(h.forward_fields().find("Content-Length"), std::string::npos);
+  EXPECT_EQ(h.forward_fields().find("Host"), std::string::npos);
+  EXPECT_EQ(h.framing_field(), "Content-Length: 3\r\n");
 }
 
 TEST(RequestHead, ChunkedBodyIsConsumedWithItsFraming) {
@@ -137,23 +162,57 @@ TEST(OutcomeTable, UpstreamEventsMapToTheCatalogue) {
   struct row {
     exchange_event e;
     int status;
+    const char* upstream_status;  // "-" only while the request had not reached the backend
     const char* cause;
   } rows[] = {
-      {exchange_event::connect_refused, 502, "502-connection-refused"},
-      {exchange_event::connect_timeout, 504, "504-connect-timeout"},
-      {exchange_event::reset_before_response, 500, "500-backend-reset"},
-      {exchange_event::closed_before_response, 502, "502-backend-closed-no-response"},
-      {exchange_event::malformed_response, 502, "502-invalid-response"},
-      {exchange_event::partial_response_header, 502, "502-backend-incomplete"},
-      {exchange_event::response_timeout, 504, "504-request-timeout"},
+      {exchange_event::connect_refused, 502, "-", "502-connection-refused"},
+      {exchange_event::connect_timeout, 504, "-", "504-connect-timeout"},
+      {exchange_event::connect_error, 502, "-", "502-tcp-error"},
+      {exchange_event::send_failed, 502, "-", "502-tcp-error"},
+      {exchange_event::reset_before_response, 500, "502", "500-backend-reset"},
+      {exchange_event::closed_before_response, 502, "502", "502-backend-closed-no-response"},
+      {exchange_event::malformed_response, 502, "502", "502-invalid-response"},
+      {exchange_event::partial_response_header, 502, "502", "502-backend-incomplete"},
+      {exchange_event::response_timeout, 504, "504", "504-request-timeout"},
   };
   for (const auto& r : rows) {
     auto d = t.upstream(r.e, c);
     EXPECT_EQ(d.status, r.status) << to_string(r.e);
     EXPECT_EQ(d.cause, r.cause);
-    EXPECT_EQ(d.upstream_status, "-");
+    EXPECT_EQ(d.upstream_status, r.upstream_status) << to_string(r.e);
+    EXPECT_NE(find_cause(d.cause), nullptr) << d.cause;
     EXPECT_FALSE(d.detail.empty());
   }
+}
+
+TEST(OutcomeTable, AnOverrideKeepsWhatItDoesNotName) {
+  outcome_table t({{exchange_event::reset_before_response, outcome{502, ""}}});
+  auto d = t.upstream(exchange_event::reset_before_response, {});
+  EXPECT_EQ(d.status, 502);
+  EXPECT_EQ(d.upstream_status, "502");
+}
+
+TEST(OutcomeTable, OnlyListedStatusesAreRewrittenTo502) {
+  outcome_table t({}, {444, 504});
+  EXPECT_FALSE(t.rewritten_status(503));
+  auto d = t.rewritten_status(504);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->status, 502);
+  EXPECT_EQ(d->upstream_status, "504");
+  EXPECT_EQ(d->cause, "502-backend-status-rewritten");
+  EXPECT_FALSE(outcome_table().rewritten_status(504));
+}
+
+TEST(OutcomeTable, AClientLeavingAfterTheRequestWasSentIsNotLoggedAsNeverSent) {
+  outcome_table t;
+  event_context c;
+  c.waited = std::chrono::milliseconds(1);
+  EXPECT_EQ(t.client(client_event::left_before_response, c).upstream_status, "-");
+  c.waiting_on_backend = true;
+  EXPECT_EQ(t.client(client_event::left_before_response, c).upstream_status, "499");
+  // Leaving while the answer streams is never "left before any backend could answer".
+  c.during_response_body = true;
+  EXPECT_NE(t.client(client_event::left_before_response, c).cause, "499-client-aborted");
 }
 
 TEST(OutcomeTable, BackendNoteTurnsAResetIntoATransportFailure) {

@@ -94,6 +94,21 @@ TEST(scenario_expectation, present_absent_and_one_of) {
   EXPECT_FALSE(run("log.status", one).pass);
 }
 
+TEST(scenario_expectation, same_as_compares_two_observations) {
+  value_matcher same;
+  same.k = value_matcher::kind::same_as;
+  same.text = "log.status";
+  EXPECT_FALSE(run("client.status", same).pass) << "502 is not 500";
+  same.text = "client.status";
+  EXPECT_TRUE(run("client.status", same).pass);
+  same.text = "log.upstream_response_time";
+  EXPECT_FALSE(run("log.upstream_status", same).pass) << "two \"-\" are no match";
+  same.text = "client.tls_cipher";
+  auto r = run("log.status", same);
+  EXPECT_FALSE(r.pass);
+  EXPECT_EQ(r.observed, "500 vs (not observed)");
+}
+
 TEST(scenario_expectation, a_field_that_was_not_observed_fails) {
   auto r = run("log.ssl_cipher", equals("-"));
   EXPECT_FALSE(r.pass);

@@ -1,6 +1,8 @@
 // The scenario loader: good files load; every bad file is refused with file, line and field.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "albsim/config_error.hpp"
 #include "albsim/scenarios/scenario.hpp"
 
@@ -144,6 +146,70 @@ TEST(scenario_loader, id_status_and_file_name_must_agree_with_the_catalogue) {
   EXPECT_EQ(e.field(), "id");
   e = load_error(replace(k_good, "sim_cause: 502-connection-refused", "sim_cause: ok"));
   EXPECT_EQ(e.field(), "expect.log.sim_cause");
+}
+
+// A success scenario (ok-<name>) needs no cause ID, but a 2xx/3xx status and sim_cause "ok".
+const std::string k_https = R"(id: ok-https
+status: 200
+title: https
+proxy:
+  listeners:
+    - {name: http, port: 0}
+    - {name: https, protocol: https, port: 0}
+client:
+  action: request
+  listener: 1
+  tls: true
+expect:
+  client: {status: 200}
+  log:
+    status: 200
+    sim_cause: ok
+)" + k_good.substr(k_good.find("explain:"));
+
+// One change to k_https and the field its error must name.
+struct bad_edit {
+  const char* from;
+  const char* to;
+  const char* field;
+};
+
+void expect_refused(const std::vector<bad_edit>& edits) {
+  for (const auto& b : edits) {
+    EXPECT_EQ(load_error(replace(k_https, b.from, b.to)).field(), b.field) << b.to;
+  }
+}
+
+TEST(scenario_loader, a_success_scenario_loads_and_keeps_to_its_own_rules) {
+  scenario s = load_scenario_text(k_https, "ok-https.yaml");
+  EXPECT_EQ(s.id, "ok-https");
+  EXPECT_TRUE(s.client.tls);
+  EXPECT_EQ(s.client.listener, 1u);
+  expect_refused({{"status: 200\ntitle", "status: 502\ntitle", "status"},
+                  {"sim_cause: ok", "sim_cause: ok-https", "expect.log.sim_cause"},
+                  {"id: ok-https", "id: ok-", "id"}});
+}
+
+TEST(scenario_loader, same_as_names_another_observation) {
+  scenario s =
+      load_scenario_text(replace(k_https, "    sim_cause: ok",
+                                 "    ssl_cipher: {same_as: client.tls_cipher}\n    sim_cause: ok"),
+                         "ok-https.yaml");
+  ASSERT_EQ(s.expectations.size(), 4u);
+  EXPECT_EQ(s.expectations[2].matcher.k, value_matcher::kind::same_as);
+  EXPECT_EQ(s.expectations[2].matcher.text, "client.tls_cipher");
+  expect_refused({{"    sim_cause: ok", "    ssl_cipher: {same_as: tls_cipher}\n    sim_cause: ok",
+                   "expect.log.ssl_cipher.same_as"},
+                  {"    sim_cause: ok",
+                   "    ssl_cipher: {same_as: client.x, present: true}\n    sim_cause: ok",
+                   "expect.log.ssl_cipher"}});
+}
+
+TEST(scenario_loader, tls_needs_an_https_listener_and_a_plain_request) {
+  EXPECT_EQ(load_error(replace(k_https, "listener: 1", "listener: 0")).line(), 11);
+  expect_refused({{"listener: 1", "listener: 0", "client.tls"},
+                  {"tls: true", "tls: true\n  warmup: 2", "client.warmup"},
+                  {"action: request", "action: abort-after-send", "client.tls"}});
 }
 
 TEST(scenario_loader, servers_must_name_a_backend_of_the_scenario) {

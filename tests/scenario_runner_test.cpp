@@ -51,11 +51,12 @@ TEST(scenario_runner, a_trickled_body_that_misses_the_request_timeout_is_408) {
   EXPECT_GT(r.observations["client"].value("sent_bytes", 0), 200);
 }
 
-TEST(scenario_runner, a_444_status_line_is_the_same_cause_with_upstream_status_444) {
-  scenario s = catalogue_scenario("502-backend-closed-no-response");
-  s.client.path = "/status/444";  // the backend's built-in route answers "HTTP/1.1 444"
+TEST(scenario_runner, a_listed_status_line_is_rewritten_to_502_and_kept_in_upstream_status) {
+  scenario s = catalogue_scenario("502-backend-status-rewritten");
+  s.proxy.rewrite_to_502 = {444, 504};
+  s.client.path = "/status/504";  // a backend's own 504, which is passed on unless listed
   for (auto& e : s.expectations) {
-    if (e.field == "log.upstream_status") e.matcher.text = "444", e.matcher.number = 444;
+    if (e.field == "log.upstream_status") e.matcher.text = "504", e.matcher.number = 504;
   }
   auto r = run_scenario(s);
   EXPECT_TRUE(r.passed) << failures(r);

@@ -1,5 +1,7 @@
 #include "action_grammar.hpp"
 
+#include <cctype>
+
 #include <array>
 #include <charconv>
 #include <utility>
@@ -26,6 +28,24 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
+
+}  // namespace
+
+std::string header_field_problem(std::string_view name, std::string_view value) {
+  static constexpr std::string_view token_extra = "!#$%&'*+-.^_`|~";
+  if (name.empty()) return "a header name must not be empty";
+  for (unsigned char c : name) {
+    if (!std::isalnum(c) && token_extra.find(static_cast<char>(c)) == std::string_view::npos) {
+      return "header name '" + std::string(name) + "' is not a token";
+    }
+  }
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+    return "header " + std::string(name) + " has a CR, LF or NUL in its value";
+  }
+  return "";
+}
+
+namespace {
 
 // Parses one `key[=value]` item of the override header into `out`.
 std::string apply_item(std::string_view key, std::optional<std::string_view> value,
@@ -68,8 +88,10 @@ std::string apply_item(std::string_view key, std::optional<std::string_view> val
     if (colon == std::string_view::npos || colon == 0) {
       return "header must be Name:value, got '" + std::string(*value) + "'";
     }
-    out.headers.emplace_back(std::string(trim(value->substr(0, colon))),
-                             std::string(trim(value->substr(colon + 1))));
+    auto name = trim(value->substr(0, colon));
+    auto text = trim(value->substr(colon + 1));
+    if (auto problem = header_field_problem(name, text); !problem.empty()) return problem;
+    out.headers.emplace_back(std::string(name), std::string(text));
     return "";
   }
   if (key == "drip") {

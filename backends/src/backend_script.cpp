@@ -54,7 +54,11 @@ backend_action parse_action(const yaml_cursor& c) {
   }
   a.status = static_cast<int>(c.get_int("status", 200, 100, 599));
   if (auto h = c.optional("headers")) {
-    for (const auto& [name, value] : h->entries()) a.headers.emplace_back(name, value.as_string());
+    for (const auto& [name, value] : h->entries()) {
+      std::string text = value.as_string();
+      if (auto problem = header_field_problem(name, text); !problem.empty()) value.fail(problem);
+      a.headers.emplace_back(name, std::move(text));
+    }
   }
   if (auto b = c.optional("body")) a.body = b->as_string();
   if (auto b = c.optional("body_bytes")) {

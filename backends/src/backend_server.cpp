@@ -164,8 +164,8 @@ class running_backend final : public backend_server {
         // host the overflow reset comes before any request byte is acknowledged.
         auto peer = socket.remote_endpoint(ignored);
         auto local = socket.local_endpoint(ignored);
-        if (!ignored) {
-          fault_ledger::instance().note(
+        if (!ignored && options_.ledger) {
+          options_.ledger->note(
               fault_ledger::key(peer.address().to_string(), peer.port(),
                                 local.address().to_string(), local.port()),
               {"502-backlog-full",

@@ -208,6 +208,11 @@ asio::awaitable<void> session::run() {
     if (d.kind == route_kind::action && d.action->kind == action_kind::stop_reading) {
       if (d.action->delay.count() > 0) co_await pause(d.action->delay);
       co_await hold_without_reading(d.action->hold);
+      // Closing with bytes unread makes the kernel answer with a RST, not a FIN.
+      error_code unread;
+      if (id_ != 0 && socket_.available(unread) > 0 && !unread) {
+        ctx_.journal.note(id_, wire_event_kind::reset, "closed with the request unread");
+      }
       co_return;
     }
     ec = co_await read_body(*parser);
@@ -523,8 +528,8 @@ asio::awaitable<void> session::blackhole_then_reset() {
   error_code ec;
   auto peer = socket_.remote_endpoint(ec);
   auto local = socket_.local_endpoint(ec);
-  if (!ec) {
-    fault_ledger::instance().note(
+  if (!ec && ctx_.options.ledger) {
+    ctx_.options.ledger->note(
         fault_ledger::key(peer.address().to_string(), peer.port(), local.address().to_string(),
                           local.port()),
         {"502-mtu-blackhole",

@@ -2,11 +2,6 @@
 
 namespace albsim {
 
-fault_ledger& fault_ledger::instance() {
-  static fault_ledger ledger;
-  return ledger;
-}
-
 void fault_ledger::note(const std::string& connection, fault_note note) {
   std::lock_guard lock(mutex_);
   entries_.emplace_back(connection, std::move(note));

@@ -86,6 +86,8 @@ std::string_view reason_phrase(int status) {
       return "Request Timeout";
     case 414:
       return "Request-URI Too Large";
+    case 463:
+      return "Forwarding Loop";
     case 500:
       return "Internal Server Error";
     case 502:
@@ -107,6 +109,24 @@ std::string trace_hash(std::string_view s) {
   std::string out(16, '0');
   for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<std::size_t>(i)] = hex[h & 15];
   return out;
+}
+
+// A forwarding loop (ALB-FACTS.md, headers): the request already went through this rule, or
+// through more balancers than the header may record.
+constexpr std::size_t k_max_trace_entries = 16;
+bool forwarding_loop(std::string_view trace, std::string_view own) {
+  std::size_t entries = 0;
+  while (!trace.empty()) {
+    std::size_t comma = trace.find(',');
+    std::string_view t = trace.substr(0, comma);
+    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+    if (t == own) return true;
+    if (!t.empty()) ++entries;
+    if (comma == std::string_view::npos) break;
+    trace.remove_prefix(comma + 1);
+  }
+  return entries > k_max_trace_entries;
 }
 
 class client_session final : public std::enable_shared_from_this<client_session>,
@@ -580,7 +600,9 @@ class client_session final : public std::enable_shared_from_this<client_session>
     clock::time_point first_byte_at;
     // 1. The first byte, under the idle timeout. Plain TCP waits without a buffer, so an idle
     //    connection holds no read memory.
+    const bool pipelined = cbuf_.size() > 0;  // bytes left behind by the previous request
     if (cbuf_.size() == 0) {
+      after_length_body_ = 0;
       // An idle connection keeps only a small read buffer (10,000 idle connections stay small).
       if (read_ahead_ != read_ahead::pending) cbuf_.shrink_to_fit();
       ubuf_.shrink_to_fit();
@@ -628,7 +650,17 @@ class client_session final : public std::enable_shared_from_this<client_session>
           client_event e = f == request_failure::uri_too_long ? client_event::uri_too_long
                            : f == request_failure::header_line_too_long
                                ? client_event::header_line_too_long
-                               : client_event::bad_framing;
+                           : f == request_failure::bad_framing ? client_event::bad_framing
+                                                               : client_event::invalid_head;
+          if (e == client_event::invalid_head && pipelined && after_length_body_) {
+            // Bytes that came right behind a body of declared length and are no request: the
+            // body was longer than its Content-Length said (the guide's example of a 400).
+            e = client_event::bad_framing;
+            c.extra = "the bytes after the previous request's " +
+                      std::to_string(after_length_body_) +
+                      "-byte body are no request: the body was longer than its Content-Length (" +
+                      detail + ")";
+          }
           co_await own_reply(r, start, rt_.outcomes.client(e, c), "", true);
           co_return false;
         }
@@ -662,6 +694,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     head_done_at_ = clock::now();
     ++rt_.requests;
     const bool body_pending = !head.done();
+    after_length_body_ = head.chunked() ? 0 : head.content_length().value_or(0);
 
     // 3. Requests the balancer refuses itself.
     if (head.is_trace()) {
@@ -689,6 +722,15 @@ class client_session final : public std::enable_shared_from_this<client_session>
           break;
         }
       }
+    }
+    if (!head.trace().empty() && forwarding_loop(head.trace(), trace_for(*rule_name))) {
+      r.request_length = consumed;
+      r.read_request_time = ms_between(start, clock::now());
+      event_context c = context();
+      c.extra = "ALICLOUD-ALB-TRACE: " + head.trace();
+      co_await own_reply(r, start, rt_.outcomes.client(client_event::forwarding_loop, c), "",
+                         body_pending || last);
+      co_return !body_pending && !last && head.keep_alive();
     }
     auto adm = rt_.limiter.admit(ep_.vip_index, ep_.listener_index, rule_index, client_ip_);
     if (!adm.admitted) {
@@ -751,10 +793,15 @@ class client_session final : public std::enable_shared_from_this<client_session>
   }
 
   // The head sent upstream, built in a buffer the connection reuses.
-  const std::string& upstream_head(const request_head& head, const std::string& rule_name) {
+  const std::string& upstream_head(const request_head& head, const std::string& rule_name,
+                                   const std::string& server_key) {
     std::string& out = upstream_head_;
     out.clear();
     out.append(head.method()).append(" ").append(head.target()).append(" HTTP/1.1\r\n");
+    // One Host, and the framing as the proxy itself frames the body it forwards. An HTTP/1.0
+    // request may come without Host; the HTTP/1.1 request forwarded for it names the server.
+    out.append("Host: ").append(head.has_host() ? head.host() : server_key).append("\r\n");
+    out.append(head.framing_field());
     out.append(head.forward_fields());
     const auto& f = lc_.forwarded;
     if (f.x_forwarded_for) {
@@ -779,20 +826,21 @@ class client_session final : public std::enable_shared_from_this<client_session>
           .append("\r\n");
     }
     if (f.slb_id) out.append("SLB-ID: ").append(rt_.config.instance.id).append("\r\n");
-    out.append("ALICLOUD-ALB-TRACE: ").append(trace_for(rule_name)).append("\r\n\r\n");
+    out.append("ALICLOUD-ALB-TRACE: ");
+    if (!head.trace().empty()) out.append(head.trace()).append(", ");
+    out.append(trace_for(rule_name)).append("\r\n\r\n");
     return out;
   }
 
   // What an in-process backend noted about the current upstream connection (only looked up
   // when something went wrong, so the happy path does no address formatting).
   std::optional<fault_note> backend_note() {
-    if (!upstream_ || !upstream_server_) return std::nullopt;
+    if (!upstream_ || !upstream_server_ || !rt_.ledger) return std::nullopt;
     error_code ec;
     auto local = upstream_->local_endpoint(ec);
     if (ec) return std::nullopt;
-    return fault_ledger::instance().take(fault_ledger::key(local.address().to_string(),
-                                                           local.port(), upstream_server_->address,
-                                                           upstream_server_->port));
+    return rt_.ledger->take(fault_ledger::key(local.address().to_string(), local.port(),
+                                              upstream_server_->address, upstream_server_->port));
   }
 
   void drop_upstream() {
@@ -821,6 +869,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       if (!ec) std::tie(ec) = co_await upstream_->async_connect(ep, use_task);
       r.upstream_connect_time = seconds_between(connect_start, clock::now());
       if (ec || timed_out_) {
+        r.upstream_response_time = r.upstream_connect_time;
         r.request_length = consumed + cbuf_.size();
         // A request without a body was read completely before the connect began.
         r.read_request_time = ms_between(start, head.done() ? head_done_at_ : clock::now());
@@ -850,7 +899,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       // Like the balancer, answer "100 Continue" itself so the client starts sending.
       co_await client_write("HTTP/1.1 100 Continue\r\n\r\n");
     }
-    const std::string& up_head = upstream_head(head, rule_name);
+    const std::string& up_head = upstream_head(head, rule_name, server_key);
     bool head_sent = false;
     std::uint64_t body_bytes = 0;
     auto send_failed = [&](error_code ec) -> decision {
@@ -868,6 +917,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
         if (ec) {
           // The body's framing broke (e.g. a bad chunk): the upstream request cannot be finished.
           drop_upstream();
+          r.upstream_response_time = seconds_between(connect_start, clock::now());
           r.request_length = consumed + n;
           r.read_request_time = ms_between(start, clock::now());
           event_context c = context();
@@ -888,6 +938,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
           std::tie(ec, std::ignore) = co_await asio::async_write(*upstream_, bufs, use_task);
         }
         if (ec || timed_out_) {
+          r.upstream_response_time = seconds_between(connect_start, clock::now());
           r.request_length = consumed + body_bytes + chunk.size();
           r.read_request_time = ms_between(start, clock::now());
           decision d;
@@ -914,6 +965,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       auto [rec, got] = co_await client_read();
       if (rec) {
         drop_upstream();
+        r.upstream_response_time = seconds_between(connect_start, clock::now());
         r.request_length = consumed + body_bytes + cbuf_.size();
         r.read_request_time = ms_between(start, clock::now());
         if (rec == asio::error::timed_out) {
@@ -1018,9 +1070,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       c.backend_note = backend_note();
       c.timeout = lc_.request_timeout;
       c.extra = failure_detail;
-      if (*failure == exchange_event::response_timeout) {
-        r.upstream_response_time = seconds_between(request_done, clock::now());
-      }
+      r.upstream_response_time = seconds_between(connect_start, clock::now());
       drop_upstream();
       ubuf_.clear();
       co_await own_reply(r, start, rt_.outcomes.upstream(*failure, c), "", true);
@@ -1127,13 +1177,11 @@ class client_session final : public std::enable_shared_from_this<client_session>
       event_context c = context();
       c.waited = clock::now() - request_done;
       c.usual_latency = latency_baseline::usual(*latency_slot_);
-      auto d = rt_.outcomes.client(client_event::left_before_response, c);
-      d.detail = "the client left while the response was being sent (" + std::to_string(body_out) +
-                 " body bytes delivered)" +
-                 (c.client_link_impaired  ? "; the client link adds round-trip time or loss"
-                  : c.bandwidth_throttled ? "; the instance bandwidth cap slowed the answer"
-                                          : "");
-      apply(r, d);
+      c.waiting_on_backend = true;
+      c.during_response_body = true;
+      c.extra = "it left while the response was being sent (" + std::to_string(body_out) +
+                " body bytes delivered)";
+      apply(r, rt_.outcomes.client(client_event::left_before_response, c));
       r.upstream_status = std::to_string(status);
       drop_upstream();
       emit(r, start);
@@ -1201,6 +1249,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
   bool idle_ = false;      // waiting between requests
   bool draining_ = false;  // the proxy is stopping: no further requests on this connection
   bool aborted_ = false;   // the proxy stopped before this request finished
+  std::uint64_t after_length_body_ = 0;  // the last request's Content-Length body, if any
   std::chrono::nanoseconds throttled_{0};
   clock::time_point head_done_at_;
   clock::time_point read_done_at_;

@@ -254,15 +254,23 @@ void apply_limits(const yaml_cursor& c, limits_config& l) {
       c.get_duration("upstream_idle_timeout", l.upstream_idle_timeout, 0s, 3600s);
 }
 
-void apply_outcomes(const yaml_cursor& c, std::map<exchange_event, outcome>& table) {
+void apply_outcomes(const yaml_cursor& c, proxy_config& config) {
   std::string names;
   for (const auto& [e, n] : k_event_names) names += (names.empty() ? "" : ", ") + std::string(n);
   for (const auto& [key, value] : c.entries()) {
+    if (key == "rewrite_to_502") {
+      config.rewrite_to_502.clear();
+      for (const auto& item : value.items()) {
+        config.rewrite_to_502.push_back(static_cast<int>(item.as_int(100, 599)));
+      }
+      continue;
+    }
     auto event = exchange_event_from_string(key);
-    if (!event) value.fail("unknown event (allowed: " + names + ")");
+    if (!event) value.fail("unknown event (allowed: " + names + ", rewrite_to_502)");
     value.only_keys({"status", "upstream_status"});
+    auto& table = config.outcome_overrides;
     outcome o = table.count(*event) ? table[*event] : outcome{};
-    o.status = static_cast<int>(value.get_int("status", o.status, 100, 599));
+    if (auto v = value.optional("status")) o.status = static_cast<int>(v->as_int(100, 599));
     if (auto v = value.optional("upstream_status")) {
       std::string s = v->as_string();
       bool number =
@@ -470,7 +478,7 @@ void apply_document(proxy_config& config, const yaml_cursor& root,
     for (const auto& item : v->items()) config.server_groups.push_back(parse_server_group(item));
   }
   if (auto v = root.optional("limits")) apply_limits(*v, config.limits);
-  if (auto v = root.optional("outcomes")) apply_outcomes(*v, config.outcome_overrides);
+  if (auto v = root.optional("outcomes")) apply_outcomes(*v, config);
   if (auto v = root.optional("embedded_backends")) {
     config.embedded_backends.clear();
     for (const auto& item : v->items()) {

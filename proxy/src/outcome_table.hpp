@@ -4,8 +4,9 @@
 // overridden from config (`outcomes:`).
 //
 // Documented rules (docs/status-rules.md):
-// - upstream_status is "-" whenever the backend gave no valid status line (refused, reset,
-//   timeout, malformed, partial): the balancer never received a status to report. Configurable.
+// - upstream_status is "-" only when no request byte reached a backend; after that it is the
+//   backend's status, or 502/504 for an exchange that failed (499 if the client left).
+//   Configurable.
 // - A reset before any response byte is 500 (the backend aborted the exchange); a clean close
 //   (FIN) with no response is 502 (like nginx's 444 seen through the balancer).
 // - A connect that never completes is 504 (connect timeout); a refused connect is 502.
@@ -19,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "albsim/fault_ledger.hpp"
 #include "albsim/proxy/config.hpp"
@@ -29,7 +31,8 @@ namespace albsim::proxy {
 // itself. Upstream events are config's exchange_event.
 enum class client_event {
   header_line_too_long,  // 400
-  bad_framing,           // 400
+  bad_framing,           // 400: Content-Length / chunk framing that cannot be trusted
+  invalid_head,          // 400: any other malformed request head (RFC 9112 refusals)
   plain_http_on_https,   // 400
   closed_early,          // 400, logged only
   trace_method,          // 405
@@ -39,6 +42,7 @@ enum class client_event {
   qps_limited,           // 503 + ALB-QPS-Limited
   no_server,             // 503
   all_zero_weight,       // 503
+  forwarding_loop,       // 463: ALICLOUD-ALB-TRACE shows the request came through this rule
 };
 
 struct decision {
@@ -57,29 +61,36 @@ struct event_context {
   std::chrono::nanoseconds waited{0};  // 499: how long the client waited for the answer
   std::optional<std::chrono::nanoseconds> usual_latency;  // 499: the backend's usual latency
   bool waiting_on_backend = false;                        // 499: the request was with the backend
+  bool during_response_body = false;                      // 499: the answer had begun
   std::chrono::nanoseconds timeout{0};                    // 408/504: the timeout that fired
   std::optional<fault_note> backend_note;                 // what an in-process backend says it did
   std::string extra;                                      // free text appended to the detail
 };
 
+// The 499 rule's window: a client that leaves sooner than this after its request was complete
+// left before any backend could have answered (albsim's rule, docs/status-rules.md).
+inline constexpr std::chrono::milliseconds k_abort_window{10};
+
 class outcome_table {
  public:
-  explicit outcome_table(const std::map<exchange_event, outcome>& overrides = {});
+  explicit outcome_table(const std::map<exchange_event, outcome>& overrides = {},
+                         std::vector<int> rewrite_to_502 = {444});
 
   decision upstream(exchange_event e, const event_context& c) const;
-  // A status line the balancer does not pass on: nginx's 444 ("closed without a response")
-  // sent as a real status reaches the client as 502, with upstream_status 444 in the log.
+  // A status line the balancer does not pass on (config `outcomes.rewrite_to_502`, default
+  // nginx's 444): the client gets 502, the log keeps the backend's code in upstream_status.
   std::optional<decision> rewritten_status(int upstream_status) const;
   decision client(client_event e, const event_context& c) const;
 
  private:
   std::map<exchange_event, outcome> rows_;
+  std::vector<int> rewrite_to_502_;
 };
 
 }  // namespace albsim::proxy
 
 namespace albsim::proxy {
-// The cause for a status the backend sent itself: "<status>-backend-returned" where the
-// catalogue has such a cause, "ok" for everything else.
-std::string passthrough_cause(int status);
+// The cause for a status the backend sent itself: the catalogue's "<status>-backend-returned"
+// where it has one, "ok" for everything else.
+std::string_view passthrough_cause(int status);
 }  // namespace albsim::proxy

@@ -56,6 +56,7 @@ struct proxy_runtime {
   std::shared_ptr<token_bucket> bandwidth_in;   // instance cap, client → balancer
   std::shared_ptr<token_bucket> bandwidth_out;  // instance cap, balancer → client
   latency_baseline latency;
+  std::shared_ptr<fault_ledger> ledger;  // notes of in-process backends, if any
   std::vector<std::unique_ptr<boost::asio::ssl::context>> tls;  // per listener (null for HTTP)
 
   std::atomic<std::uint64_t> connections{0}, requests{0}, records{0};

@@ -26,9 +26,11 @@ constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 class proxy_server_impl final : public proxy_server {
  public:
-  proxy_server_impl(proxy_config config, std::shared_ptr<access_log_sink> log)
+  proxy_server_impl(proxy_config config, std::shared_ptr<access_log_sink> log,
+                    std::shared_ptr<fault_ledger> ledger)
       : rt_(std::move(config)) {
     rt_.log = std::move(log);
+    rt_.ledger = std::move(ledger);
     const auto& cfg = rt_.config;
     for (const auto& l : cfg.listeners) {
       rt_.tls.push_back(l.protocol == listener_protocol::https
@@ -184,7 +186,9 @@ class proxy_server_impl final : public proxy_server {
 
 // ---- proxy_runtime ------------------------------------------------------------------------------
 proxy_runtime::proxy_runtime(proxy_config c)
-    : config(std::move(c)), outcomes(config.outcome_overrides), limiter(config) {
+    : config(std::move(c)),
+      outcomes(config.outcome_overrides, config.rewrite_to_502),
+      limiter(config) {
   for (const auto& g : config.server_groups) {
     groups.push_back(std::make_unique<server_group>(g));
     group_by_name[g.name] = groups.back().get();
@@ -220,8 +224,9 @@ std::optional<std::chrono::nanoseconds> latency_baseline::usual(const slot& s) {
 }
 
 std::unique_ptr<proxy_server> proxy_server::start(proxy_config config,
-                                                  std::shared_ptr<access_log_sink> log) {
-  return std::make_unique<proxy_server_impl>(std::move(config), std::move(log));
+                                                  std::shared_ptr<access_log_sink> log,
+                                                  std::shared_ptr<fault_ledger> ledger) {
+  return std::make_unique<proxy_server_impl>(std::move(config), std::move(log), std::move(ledger));
 }
 
 }  // namespace albsim::proxy

@@ -48,6 +48,8 @@ std::string value_matcher::describe() const {
       for (std::size_t i = 0; i < choices.size(); ++i) out += (i ? ", " : "") + choices[i];
       return out + "]";
     }
+    case kind::same_as:
+      return "same as " + text;
   }
   return "?";
 }
@@ -108,6 +110,12 @@ check_result check(const expectation& e, const nlohmann::json& observations) {
         r.pass = r.pass || equals(single, c, *v);
       }
       break;
+    case value_matcher::kind::same_as: {
+      const nlohmann::json* other = lookup(observations, m.text);
+      r.pass = other && !other->is_null() && !is_dash(*other) && !is_dash(*v) && *other == *v;
+      r.observed += " vs " + (other ? observed_text(*other) : std::string("(not observed)"));
+      break;
+    }
     case value_matcher::kind::absent:
       break;
   }

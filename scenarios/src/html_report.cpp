@@ -376,11 +376,12 @@ std::string html_report::practice_page() const {
   // One record of each status in turn, so that neighbours do not give each other away.
   std::map<int, std::vector<std::size_t>> of_status;
   for (std::size_t i = 0; i < results_.size(); ++i) {
-    if (results_[i].observations.value("log", json()).is_object())
+    // Only causes of the catalogue are questions (a success scenario has nothing to guess).
+    if (results_[i].observations.value("log", json()).is_object() && find_cause(results_[i].id))
       of_status[results_[i].status].push_back(i);
   }
   std::vector<std::size_t> order;
-  for (std::size_t round = 0; order.size() < results_.size(); ++round) {
+  for (std::size_t round = 0;; ++round) {
     std::size_t before = order.size();
     for (const auto& [status, list] : of_status) {
       if (round < list.size()) order.push_back(list[round]);

@@ -1,7 +1,8 @@
 // "Reading a record": a decision tree from the fields of one access-log record (only fields the
 // real balancer writes, never sim_cause) to the causes it can be. The questions follow the
-// outcome table's vocabulary (docs/status-rules.md): relayed or decided by the balancer, before
-// or after a backend was chosen, which event ended the exchange. A leaf may name several causes
+// outcome table's vocabulary (docs/status-rules.md): the status first, then whether a backend
+// was chosen (upstream_addr), what it answered (upstream_status) and which timer or event ended
+// the exchange. A leaf may name several causes
 // when the record alone cannot tell them apart; its hint says what can.
 #pragma once
 

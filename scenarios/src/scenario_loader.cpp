@@ -18,6 +18,8 @@ namespace {
 
 constexpr std::uint64_t k_max_payload = 1ULL << 30;  // 1 GiB: any body or padding a scenario needs
 constexpr std::uint32_t k_max_count = 100'000;
+// The sim_cause of a request the balancer passed on without a fault (a 2xx or 3xx answer).
+constexpr std::string_view k_success_cause = "ok";
 
 // Access-log fields (../shared/ALB-FACTS.md, ARCHITECTURE.md) an expectation may name.
 const std::set<std::string> k_log_fields{"__topic__",
@@ -52,9 +54,9 @@ const std::set<std::string> k_log_fields{"__topic__",
                                          "ssl_cipher",
                                          "sim_cause",
                                          "sim_detail"};
-const std::set<std::string> k_client_fields{"outcome",    "status",     "reason",     "elapsed",
-                                            "body_bytes", "sent_bytes", "sent",       "responses",
-                                            "throttled",  "ok",         "no_response"};
+const std::set<std::string> k_client_fields{
+    "outcome",   "status",    "reason", "elapsed",     "body_bytes",   "sent_bytes", "sent",
+    "responses", "throttled", "ok",     "no_response", "tls_protocol", "tls_cipher"};
 const std::set<std::string> k_client_group_fields{"sent", "responses", "throttled", "ok",
                                                   "no_response"};
 const std::set<std::string> k_backend_counters{
@@ -124,8 +126,11 @@ value_matcher parse_matcher(const yaml_cursor& c) {
     return m;
   }
   if (!c.is_map())
-    c.fail("expected a value or a map with approx/tolerance, at_least/at_most, present or one_of");
-  c.only_keys({"approx", "tolerance", "at_least", "at_most", "present", "one_of"});
+    c.fail(
+        "expected a value or a map with approx/tolerance, at_least/at_most, present, one_of "
+        "or same_as");
+  c.only_keys({"approx", "tolerance", "at_least", "at_most", "present", "one_of", "same_as"});
+  if (c.entries().size() > 1 && c.has("same_as")) c.fail("same_as stands alone");
   if (c.has("approx")) {
     m.k = value_matcher::kind::approx;
     m.value = c.required("approx").as_double(-1e18, 1e18);
@@ -144,8 +149,16 @@ value_matcher parse_matcher(const yaml_cursor& c) {
     m.k = value_matcher::kind::one_of;
     for (const auto& item : v->items()) m.choices.push_back(item.as_string());
     if (m.choices.empty()) v->fail("needs at least one value");
+  } else if (auto v = c.optional("same_as")) {
+    m.k = value_matcher::kind::same_as;
+    m.text = v->as_string();
+    if (m.text.rfind("client.", 0) != 0 && m.text.rfind("log.", 0) != 0 &&
+        m.text.rfind("backend.", 0) != 0) {
+      v->fail(
+          "expected an observation path: client.<field>, log.<field> or backend.<name>.<counter>");
+    }
   } else {
-    c.fail("expected approx/tolerance, at_least/at_most, present or one_of");
+    c.fail("expected approx/tolerance, at_least/at_most, present, one_of or same_as");
   }
   return m;
 }
@@ -184,7 +197,7 @@ void parse_client_expectations(const yaml_cursor& c, std::vector<expectation>& o
       value.fail(
           "unknown client observation (allowed: outcome, status, reason, headers, "
           "elapsed, body_bytes, sent_bytes, sent, responses, throttled, ok, no_response, "
-          "pinned, spread)");
+          "tls_protocol, tls_cipher, pinned, spread)");
     }
   }
 }
@@ -200,10 +213,24 @@ client_action parse_action(const yaml_cursor& c) {
   return client_action::request;
 }
 
+// A request over TLS is an ordinary one (tls_request.cpp): to an HTTPS listener, without the
+// variants only the plain client can send.
+void check_tls(const yaml_cursor& v, const client_script& s, const yaml_cursor& c,
+               const proxy::proxy_config& proxy) {
+  if (s.action != client_action::request) v.fail("only for action request");
+  if (proxy.listeners.at(s.listener).protocol != proxy::listener_protocol::https) {
+    v.fail("listener " + std::to_string(s.listener) + " is not an HTTPS listener");
+  }
+  for (const char* key :
+       {"header_line_bytes", "target_bytes", "send_body_bytes", "upload_rate", "warmup"}) {
+    if (c.has(key)) c.required(key).fail("not available with tls: true");
+  }
+}
+
 client_script parse_client(const yaml_cursor& c, const proxy::proxy_config& proxy) {
   c.only_keys({"action", "method", "path", "headers", "header_line_bytes", "target_bytes",
                "body_bytes", "send_body_bytes", "upload_rate", "framing", "timeout", "listener",
-               "count", "rate", "warmup", "warmup_path"});
+               "count", "rate", "warmup", "warmup_path", "tls"});
   client_script s;
   s.action = parse_action(c.required("action"));
   if (auto v = c.optional("method")) {
@@ -230,12 +257,14 @@ client_script parse_client(const yaml_cursor& c, const proxy::proxy_config& prox
   s.upload_rate = c.get_bytes("upload_rate", 0, 0, k_max_payload);
   if (auto v = c.optional("framing")) {
     if (s.action != client_action::invalid_framing) v->fail("only for action invalid-framing");
-    std::string f = v->as_enum(
-        {"conflicting-length", "length-and-chunked", "non-numeric-length", "surplus-bytes"});
-    s.framing = f == "length-and-chunked"   ? framing_fault::length_and_chunked
-                : f == "non-numeric-length" ? framing_fault::non_numeric_length
-                : f == "surplus-bytes"      ? framing_fault::surplus_bytes
-                                            : framing_fault::conflicting_length;
+    std::string f = v->as_enum({"conflicting-length", "length-and-chunked", "non-numeric-length",
+                                "surplus-bytes", "transfer-coding-not-chunked", "missing-host"});
+    s.framing = f == "length-and-chunked"            ? framing_fault::length_and_chunked
+                : f == "non-numeric-length"          ? framing_fault::non_numeric_length
+                : f == "surplus-bytes"               ? framing_fault::surplus_bytes
+                : f == "transfer-coding-not-chunked" ? framing_fault::transfer_coding_not_chunked
+                : f == "missing-host"                ? framing_fault::missing_host
+                                                     : framing_fault::conflicting_length;
   }
   s.timeout = c.get_duration("timeout", s.timeout, 10ms, 60s);
   if (auto v = c.optional("listener")) {
@@ -259,6 +288,10 @@ client_script parse_client(const yaml_cursor& c, const proxy::proxy_config& prox
       v->fail("only for actions burst and vip-pinned-vs-spread");
     }
     s.rate = v->as_double(0, 100'000);
+  }
+  if (auto v = c.optional("tls")) {
+    s.tls = v->as_bool();
+    if (s.tls) check_tls(*v, s, c, proxy);
   }
   return s;
 }
@@ -335,15 +368,21 @@ scenario parse(const std::string& text, const std::string& name) {
   auto id = root.required("id");
   s.id = id.as_string();
   const cause_info* cause = find_cause(s.id);
-  if (!cause) id.fail("'" + s.id + "' is not a cause ID of the catalogue (CAUSES.md)");
+  if (!cause && !is_success_id(s.id)) {
+    id.fail("'" + s.id +
+            "' is not a cause ID of the catalogue (CAUSES.md) nor a success scenario (ok-<name>)");
+  }
   std::string stem = std::filesystem::path(name).stem().string();
   if (std::filesystem::path(name).extension() == ".yaml" && stem != s.id) {
     id.fail("the file of scenario '" + s.id + "' must be named " + s.id + ".yaml");
   }
   auto status = root.required("status");
   s.status = static_cast<int>(status.as_int(100, 599));
-  if (s.status != cause->status) {
+  if (cause && s.status != cause->status) {
     status.fail("cause " + s.id + " is status " + std::to_string(cause->status));
+  }
+  if (!cause && (s.status < 200 || s.status > 399)) {
+    status.fail("a success scenario expects a 2xx or 3xx status");
   }
   s.title = root.required("title").as_string();
 
@@ -397,7 +436,11 @@ scenario parse(const std::string& text, const std::string& name) {
   if (!log.is_map()) log.fail("expected a map of access-log fields");
   log.required("status");
   auto sim_cause = log.required("sim_cause");
-  if (sim_cause.as_string() != s.id) sim_cause.fail("must be the scenario's id, " + s.id);
+  const std::string cause_id = cause ? s.id : std::string(k_success_cause);
+  if (sim_cause.as_string() != cause_id) {
+    sim_cause.fail(cause ? "must be the scenario's id, " + s.id
+                         : "a success scenario's record has sim_cause " + cause_id);
+  }
   for (const auto& [key, value] : log.entries()) {
     if (!k_log_fields.count(key)) value.fail("not an access-log field (see ALB-FACTS.md)");
     add_expectation(s.expectations, "log." + key, value);
@@ -425,6 +468,8 @@ scenario parse(const std::string& text, const std::string& name) {
 }
 
 }  // namespace
+
+bool is_success_id(const std::string& id) { return id.rfind("ok-", 0) == 0 && id.size() > 3; }
 
 proxy::proxy_config base_proxy_config() {
   proxy::proxy_config c;

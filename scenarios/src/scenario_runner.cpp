@@ -102,10 +102,12 @@ scenario_result run_scenario(const scenario& s) {
   std::map<std::string, std::unique_ptr<backend::backend_server>> backends;
   std::unique_ptr<proxy::proxy_server> proxy;
   try {
+    auto ledger = std::make_shared<fault_ledger>();
     for (const auto& spec : s.backends) {
-      backend::backend_options options = spec.options;
+      auto options = spec.options;
+      options.ledger = ledger;
       options.journal = true;  // the sequence diagram's backend lane
-      auto b = backend::backend_server::start(std::move(options));
+      auto b = backend::backend_server::start(options);
       r.timeline.push_back({at(), "backend " + spec.name,
                             "listening on " + b->address() + ":" + std::to_string(b->port()) +
                                 " (mode " + mode_text(spec.options.mode) + ")"});
@@ -121,7 +123,7 @@ scenario_result run_scenario(const scenario& s) {
       }
     }
     auto sink = std::make_shared<proxy::memory_log_sink>();
-    proxy = proxy::proxy_server::start(config, sink);
+    proxy = proxy::proxy_server::start(config, sink, ledger);
     auto bound = proxy->listeners();
     for (const auto& l : bound) {
       r.timeline.push_back(

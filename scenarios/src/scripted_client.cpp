@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "albsim/yaml_cursor.hpp"
+#include "tls_request.hpp"
 
 namespace albsim::scenarios {
 namespace {
@@ -412,6 +413,14 @@ void run_single(const client_script& s, const endpoint& ep, client_run& run, rec
           body = "hello";
           tail = "these surplus bytes are no request\r\n\r\n";
           break;
+        case framing_fault::transfer_coding_not_chunked:
+          head = "POST " + s.path +
+                 " HTTP/1.1\r\nHost: albsim.test\r\nTransfer-Encoding: xchunked\r\n\r\n";
+          body = "5\r\nhello\r\n0\r\n\r\n";
+          break;
+        case framing_fault::missing_host:
+          head = "GET " + s.path + " HTTP/1.1\r\nUser-Agent: albsim-scenario\r\n\r\n";
+          break;
       }
       break;
     case client_action::partial_then_close: {
@@ -591,6 +600,8 @@ client_run run_client(const client_script& s, const proxy::proxy_config& config,
     run.observation["pinned"] = run_series(s, {eps.front()}, "pinned: ", note, &first, nullptr);
     if (first.status) put_response(run.observation, first);
     run.observation["outcome"] = "response";
+  } else if (s.tls) {
+    run_tls_request(s, eps.front().address, eps.front().port, run, origin);
   } else {
     run_single(s, eps.front(), run, note);
   }

@@ -208,7 +208,6 @@ void sequence_builder::add_backend_side(const nlohmann::json& record, const reco
 
 void sequence_builder::add_timers(const nlohmann::json& record, const record_times& t,
                                   std::vector<sequence_event>& out) const {
-  if (text_of(record, "upstream_status") != "-") return;  // the backend's answer, not a timer
   double connect_timeout =
       duration<double>(scenario_.proxy.limits.upstream_connect_timeout).count();
   if (auto ct = seconds_of(record, "upstream_connect_time");

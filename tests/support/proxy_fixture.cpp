@@ -14,11 +14,14 @@ proxy::proxy_config base_proxy_config() {
   return scenarios::base_proxy_config();
 }
 
-proxy_harness::proxy_harness(proxy::proxy_config config, int backends)
-    : log_(std::make_shared<proxy::memory_log_sink>()) {
+proxy_harness::proxy_harness(proxy::proxy_config config, int backends,
+                             std::shared_ptr<fault_ledger> ledger)
+    : log_(std::make_shared<proxy::memory_log_sink>()),
+      ledger_(ledger ? std::move(ledger) : std::make_shared<fault_ledger>()) {
   for (int i = 0; i < backends; ++i) {
     backend::backend_options o;
     o.name = "backend-" + std::to_string(i + 1);
+    o.ledger = ledger_;
     backends_.push_back(backend::backend_server::start(o));
   }
   for (auto& g : config.server_groups) {
@@ -30,7 +33,7 @@ proxy_harness::proxy_harness(proxy::proxy_config config, int backends)
       g.servers.push_back(s);
     }
   }
-  proxy_ = proxy::proxy_server::start(std::move(config), log_);
+  proxy_ = proxy::proxy_server::start(std::move(config), log_, ledger_);
 }
 
 proxy_harness::~proxy_harness() {

@@ -23,12 +23,17 @@ class proxy_harness {
  public:
   // Starts a normal backend for each name in `backends` and points the group "main" at them
   // (unless the config already has servers).
-  explicit proxy_harness(proxy::proxy_config config, int backends = 1);
+  // `ledger`: the notes channel shared with in-process backends the test started itself (a
+  // fresh one when none is given).
+  explicit proxy_harness(proxy::proxy_config config, int backends = 1,
+                         std::shared_ptr<fault_ledger> ledger = nullptr);
   ~proxy_harness();
 
   std::uint16_t port(std::size_t listener = 0) const;
   std::string address(std::size_t listener = 0) const;
   backend::backend_server& backend(std::size_t i = 0) { return *backends_.at(i); }
+  // The ledger this proxy reads; a test that starts its own in-process backend hands it over.
+  const std::shared_ptr<fault_ledger>& ledger() const { return ledger_; }
   proxy::proxy_server& server() { return *proxy_; }
 
   // Waits (bounded) until `count` records have arrived; returns them parsed.
@@ -45,6 +50,7 @@ class proxy_harness {
  private:
   std::vector<std::unique_ptr<backend::backend_server>> backends_;
   std::shared_ptr<proxy::memory_log_sink> log_;
+  std::shared_ptr<fault_ledger> ledger_;
   std::unique_ptr<proxy::proxy_server> proxy_;
 };
 

@@ -7,6 +7,10 @@
 // the backend writes down which connection it reset and why, and the proxy's outcome table
 // reads it when it classifies the real event. External backends write nothing here; the proxy
 // then classifies from what it saw on the socket alone.
+//
+// There is no global ledger: whoever starts a proxy together with in-process backends (albsim
+// serve, the scenario runner, the test harness) makes one and hands it to both, so notes never
+// cross from one proxy runtime to another.
 #pragma once
 
 #include <cstdint>
@@ -25,8 +29,6 @@ struct fault_note {
 
 class fault_ledger {
  public:
-  static fault_ledger& instance();
-
   // `connection` is "peer_ip:peer_port>local_ip:local_port" as the BACKEND sees it, i.e.
   // "proxy_ip:proxy_port>backend_ip:backend_port"; use key() to build it.
   void note(const std::string& connection, fault_note note);

@@ -1,6 +1,8 @@
 // Options and script model of the faulty backend (docs/backend.md).
 #pragma once
 
+#include <memory>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -8,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "albsim/fault_ledger.hpp"
 #include "albsim/link_conditions.hpp"
 
 namespace albsim::backend {
@@ -90,6 +93,9 @@ enum class blackhole_direction { response, request };
 
 struct backend_options {
   std::string name = "backend";
+  // Where to note the connections this backend breaks on purpose, for an in-process proxy
+  // (albsim/fault_ledger.hpp); none: nothing is noted.
+  std::shared_ptr<fault_ledger> ledger;
   std::string bind_address = "127.0.0.1";
   std::uint16_t port = 0;
   transport_mode mode = transport_mode::normal;

@@ -125,11 +125,12 @@ enum class exchange_event {
   send_failed,              // the request could not be written (reset, blackhole)
 };
 
-// One row of the outcome table (overridable per event from config).
+// An override of one row of the outcome table (config `outcomes:`): what it leaves empty keeps
+// the built-in value (docs/status-rules.md).
 struct outcome {
-  int status = 502;
-  // What `upstream_status` holds: "-" or a number written as a string.
-  std::string upstream_status = "-";
+  int status = 0;  // 0: keep the row's status
+  // What `upstream_status` holds: "-" or a number written as a string; "": keep the row's.
+  std::string upstream_status;
 };
 
 struct limits_config {
@@ -151,6 +152,10 @@ struct proxy_config {
   std::vector<server_group_config> server_groups;
   limits_config limits;
   std::map<exchange_event, outcome> outcome_overrides;
+  // Backend status lines the balancer does not pass on: the client gets 502 and the record
+  // keeps the backend's code in upstream_status (albsim's rule for the guide's "502 while the
+  // backend returned another code such as 504 or 444"; 444 is nginx's "closed, no response").
+  std::vector<int> rewrite_to_502 = {444};
   std::vector<embedded_backend_config> embedded_backends;
   std::uint32_t worker_threads = 1;
   std::string access_log = "-";  // file path, "-" = standard output, "" = off

@@ -3,6 +3,8 @@
 // Asio out so that users compile fast.
 #pragma once
 
+#include "albsim/fault_ledger.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -31,8 +33,11 @@ class proxy_server {
   // Binds every listener on every VIP and starts `worker_threads` threads. Throws
   // std::runtime_error when a listener cannot bind. Servers naming an embedded backend must
   // already carry their real address and port.
+  // `ledger`: the notes of the in-process backends started with this proxy (none: the proxy
+  // classifies every failure from the socket alone).
   static std::unique_ptr<proxy_server> start(proxy_config config,
-                                             std::shared_ptr<access_log_sink> log);
+                                             std::shared_ptr<access_log_sink> log,
+                                             std::shared_ptr<fault_ledger> ledger = nullptr);
   virtual ~proxy_server() = default;
 
   virtual std::vector<bound_listener> listeners() const = 0;

@@ -19,9 +19,10 @@ struct value_matcher {
     present,  // the field exists and is not "-"
     absent,   // the field is missing or "-"
     one_of,   // equals one of `choices`
+    same_as,  // equals the observation at the path in `text` (both present, not "-")
   };
   kind k = kind::equals;
-  std::string text;              // equals: the expected value as written
+  std::string text;              // equals: the expected value as written; same_as: the path
   std::optional<double> number;  // equals: the value when it is a number
   double value = 0;              // approx
   double tolerance = 0;          // approx

@@ -31,10 +31,12 @@ enum class client_action {
 };
 
 enum class framing_fault {
-  conflicting_length,  // two different Content-Length headers
-  length_and_chunked,  // Content-Length together with Transfer-Encoding: chunked
-  non_numeric_length,  // Content-Length: abc
-  surplus_bytes,       // more bytes after the declared body, which are not a request
+  conflicting_length,           // two different Content-Length headers
+  length_and_chunked,           // Content-Length together with Transfer-Encoding: chunked
+  non_numeric_length,           // Content-Length: abc
+  surplus_bytes,                // more bytes after the declared body, which are not a request
+  transfer_coding_not_chunked,  // Transfer-Encoding: xchunked (the final coding is not chunked)
+  missing_host,                 // an HTTP/1.1 request without Host
 };
 
 struct client_script {
@@ -50,6 +52,7 @@ struct client_script {
   framing_fault framing = framing_fault::conflicting_length;
   nanoseconds timeout = 8s;  // the client's own timeout: it gives up and closes after this
   std::size_t listener = 0;  // index into the proxy's listeners (their first VIP)
+  bool tls = false;          // request: speak TLS to the listener (an HTTPS one)
   std::uint32_t count = 1;   // burst, vip_pinned_vs_spread
   double rate = 0;           // burst, vip_pinned_vs_spread: requests per second; 0 = at once
   // Plain GET requests to `warmup_path` before the action (e.g. to teach the balancer the
@@ -91,6 +94,10 @@ struct scenario {
 scenario load_scenario_file(const std::string& path);
 // Same from text; `name` stands in for the file name in errors.
 scenario load_scenario_text(const std::string& text, const std::string& name);
+
+// A scenario of a request that succeeds rather than of a cause: its id is `ok-<name>`, its
+// status 2xx or 3xx, and its record's sim_cause is "ok" (e.g. ok-https, a request over TLS).
+bool is_success_id(const std::string& id);
 
 // The scenario files (*.yaml) of a directory, sorted; the compiled-in default directory.
 std::vector<std::string> scenario_files(const std::string& dir);
