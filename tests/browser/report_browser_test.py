@@ -53,7 +53,8 @@ class Browser:
             [exe, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
              "--user-data-dir=" + profile, "--no-first-run", "--no-default-browser-check",
              "--disable-extensions", "--disable-background-networking", "--disable-sync",
-             "--disable-component-update", "--hide-scrollbars", "about:blank"],
+             "--disable-component-update", "--disable-dev-shm-usage", "--hide-scrollbars",
+             "about:blank"],
             preexec_fn=wire_pipes, pass_fds=(3, 4),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_browser_r)
