@@ -22,6 +22,7 @@ struct report_options {
 
 int report(const report_options& o) {
   using clock = std::chrono::steady_clock;
+  scenarios::html_report::create_directories(o.out);
   auto start = clock::now();
   std::vector<scenarios::scenario> list;
   for (const auto& file : scenarios::scenario_files(o.dir))
@@ -47,7 +48,7 @@ void add_report_command(CLI::App& app) {
   auto o = std::make_shared<report_options>();
   auto* cmd = app.add_subcommand(
       "report", "Run every scenario and write the teaching report (a static HTML site) to DIR");
-  cmd->add_option("out", o->out, "directory to write the site into (created)")->required();
+  cmd->add_option("site", o->out, "directory to write the site into (created)")->required();
   cmd->add_option("--dir", o->dir, "scenario directory")->capture_default_str();
   cmd->add_option("--jobs", o->jobs, "scenarios at a time (0 = all at once)")
       ->capture_default_str();

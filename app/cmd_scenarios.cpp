@@ -62,6 +62,7 @@ void list(const scenarios_options& o) {
 
 int run(const scenarios_options& o) {
   auto list = select(o);
+  if (!o.html.empty()) scenarios::html_report::create_directories(o.html);
   auto start = std::chrono::steady_clock::now();
   auto results = scenarios::run_scenarios(list, o.jobs);
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -178,11 +178,15 @@ html_report::html_report(const std::vector<scenario>& scenarios,
     throw std::invalid_argument("html_report: scenarios and results do not pair up");
 }
 
+void html_report::create_directories(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(dir) / "causes", ec);
+  if (ec) throw std::runtime_error("cannot create " + dir + "/causes: " + ec.message());
+}
+
 void html_report::write(const std::string& dir) const {
   namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(fs::path(dir) / "causes", ec);
-  if (ec) throw std::runtime_error("cannot create " + dir + "/causes: " + ec.message());
+  create_directories(dir);
   write_file(fs::path(dir) / "style.css", k_style);
   write_file(fs::path(dir) / "practice.js", k_practice_js);
   write_file(fs::path(dir) / "index.html", index_page());

@@ -24,6 +24,9 @@ class html_report {
   // Writes the site into `dir` (created if missing). Throws std::runtime_error naming the file
   // that could not be written.
   void write(const std::string& dir) const;
+  // Creates the site's directories; throws std::runtime_error when they cannot be. Commands call
+  // it before running scenarios, so that a bad directory is refused at once.
+  static void create_directories(const std::string& dir);
 
   std::string index_page() const;
   std::string cause_page(std::size_t i) const;
