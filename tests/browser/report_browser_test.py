@@ -344,7 +344,8 @@ def main():
         [f"{len(pages)} pages checked; {len(failures)} failures"]
     print("\n".join(summary))
     # Kept beside the screenshots, for a failure seen in CI.
-    (out / "report_browser_test.log").write_text(run.stdout + "\n".join(summary) + "\n")
+    (out / "report_browser_test.log").write_text(
+        run.stdout + f"albsim report took {took:.3f} s\n" + "\n".join(summary) + "\n")
     return 1 if failures else 0
 
 
