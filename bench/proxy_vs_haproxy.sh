@@ -17,7 +17,8 @@
 # 10000), BENCH_QPS (default 1000); ALBSIM (the binary, default build/albsim); ALBSIM_BEFORE: a
 # second binary (e.g. built from the commit before a change) that joins the rotation with the
 # same uncapped config, for before/after figures from one run; BENCH_THROUGHPUT_ONLY=1 stops
-# after test 1.
+# after test 1; BENCH_BACKEND=nginx puts nginx `return 200` (one worker) behind every proxy
+# instead of `albsim backend`, so the proxies' figures do not depend on albsim's own backend.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dur=${1:-5}
@@ -30,6 +31,7 @@ before=${ALBSIM_BEFORE:-}
 
 missing=()
 for tool in wrk haproxy curl python3; do command -v $tool >/dev/null || missing+=($tool); done
+if [ "${BENCH_BACKEND:-albsim}" = nginx ] && ! [ -x /usr/sbin/nginx ]; then missing+=(nginx); fi
 if ((${#missing[@]})); then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
@@ -64,7 +66,29 @@ run_wrk() {  # name port path -> prints "name req/s p99", appends "req/s p99-ms"
 }
 
 bport=$(bench/free_port.py)
-"$albsim" backend --port "$bport" --threads 1 >"$tmp/backend.log" 2>&1 & pids+=($!)
+if [ "${BENCH_BACKEND:-albsim}" = nginx ]; then
+  mkdir -p "$tmp/nginx"
+  cat >"$tmp/nginx.conf" <<CFG
+daemon off;
+worker_processes 1;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $tmp/nginx;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$bport;
+    location / { return 200 "ok\n"; }
+  }
+}
+CFG
+  /usr/sbin/nginx -c "$tmp/nginx.conf" -p "$tmp/nginx" >"$tmp/backend.log" 2>&1 & pids+=($!)
+  echo "backend: nginx return 200 (one worker)"
+else
+  "$albsim" backend --port "$bport" --threads 1 >"$tmp/backend.log" 2>&1 & pids+=($!)
+fi
 wait_port "$bport" "$tmp/backend.log"
 
 hport=$(bench/free_port.py)
@@ -177,7 +201,8 @@ print(f"after / before (uncapped): median {statistics.median(r):.3f} "
       f" before {statistics.median(p for _, p in b):.2f} ms")
 PY
 fi
-[ "${BENCH_THROUGHPUT_ONLY:-0}" = 1 ] && exit 0
+# Tests 2-5 need albsim backend routes (/echo, /delay): they run only in front of it.
+[ "${BENCH_THROUGHPUT_ONLY:-0}" = 1 ] || [ "${BENCH_BACKEND:-albsim}" = nginx ] && exit 0
 
 echo "== 2. streamed upload of ${upload_gib} GiB through albsim to a discarding backend"
 python3 bench/upload_rss.py 127.0.0.1 "$aport" $((upload_gib * 1024 * 1024 * 1024)) "$apid"

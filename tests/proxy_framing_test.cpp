@@ -389,3 +389,33 @@ TEST(ForwardingLoop, SixteenForeignEntriesPassSeventeenAreALoop) {
 
 }  // namespace
 }  // namespace albsim::test
+
+namespace albsim::test {
+namespace {
+
+TEST(UpstreamPool, AnIdleConnectionIsClosedAfterTheUpstreamIdleTimeout) {
+  recording_backend b;
+  auto cfg = config_for(b);
+  cfg.limits.upstream_idle_timeout = 200ms;
+  proxy_harness h(cfg, 0);
+  // Two requests in a row reuse one upstream connection...
+  ASSERT_EQ(
+      split_responses(send_and_read(h, "GET /1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+          .responses.size(),
+      1u);
+  ASSERT_EQ(
+      split_responses(send_and_read(h, "GET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+          .responses.size(),
+      1u);
+  EXPECT_EQ(b.connections(), 1u);
+  // ...and the pool closes it once it has been idle for the timeout: the backend sees the FIN.
+  EXPECT_TRUE(eventually([&] { return b.closed_connections() == 1; }, 2000ms));
+  ASSERT_EQ(
+      split_responses(send_and_read(h, "GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+          .responses.size(),
+      1u);
+  EXPECT_EQ(b.connections(), 2u);
+}
+
+}  // namespace
+}  // namespace albsim::test

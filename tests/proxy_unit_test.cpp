@@ -8,7 +8,10 @@
 #include "albsim/cause.hpp"
 #include "albsim/token_bucket.hpp"
 #include "http_heads.hpp"
+#include "local_reply.hpp"
 #include "outcome_table.hpp"
+#include "router.hpp"
+#include "trace_header.hpp"
 
 namespace albsim::proxy {
 namespace {
@@ -353,6 +356,50 @@ TEST(AccessLogRecord, EscapesEveryAwkwardByteAtEveryPositionOfALongValue) {
   r.http_user_agent = std::string(40, 'x') + "\xe9";
   auto j = nlohmann::json::parse(r.render());
   EXPECT_EQ(j["http_user_agent"], std::string(40, 'x') + "\u00e9");
+}
+
+}  // namespace
+}  // namespace albsim::proxy
+
+namespace albsim::proxy {
+namespace {
+
+TEST(Router, HostPatternsMatchCaseInsensitivelyIgnoringThePort) {
+  EXPECT_TRUE(host_matches("", "anything"));
+  EXPECT_TRUE(host_matches("shop.test", "SHOP.test:8080"));
+  EXPECT_FALSE(host_matches("shop.test", "shop.test.evil"));
+  EXPECT_TRUE(host_matches("*.shop.test", "api.Shop.test"));
+  EXPECT_FALSE(host_matches("*.shop.test", "shop.test"));  // not the apex
+  EXPECT_FALSE(host_matches("*.shop.test", "xshop.test"));
+}
+
+TEST(Router, TheFirstMatchingRuleWinsElseTheDefaultAction) {
+  listener_config l;
+  l.default_server_group = "main";
+  l.rules = {rule_config{"api", "*.shop.test", "/api", "api-group", {}, {}},
+             rule_config{"all-api", "", "/api", "other", {}, {}}};
+  auto a = route_request(l, "x.shop.test", "/api/v1");
+  EXPECT_EQ(a.rule_index, 0);
+  EXPECT_EQ(*a.group_name, "api-group");
+  EXPECT_EQ(*a.rule_name, "api");
+  auto b = route_request(l, "elsewhere", "/api");
+  EXPECT_EQ(b.rule_index, 1);
+  EXPECT_EQ(*b.group_name, "other");
+  auto c = route_request(l, "x.shop.test", "/ap");
+  EXPECT_EQ(c.rule_index, -1);
+  EXPECT_EQ(*c.group_name, "main");
+  EXPECT_EQ(*c.rule_name, "default");
+}
+
+TEST(TraceHeader, OwnEntryOrMoreThanSixteenIsALoop) {
+  const std::string own = trace_hash("alb-local/http/default");
+  EXPECT_EQ(own.size(), 16u);
+  EXPECT_FALSE(forwarding_loop("", own));
+  EXPECT_TRUE(forwarding_loop("aaaa, " + own, own));
+  std::string sixteen;
+  for (int i = 0; i < 16; ++i) sixteen += (i ? "," : "") + std::to_string(i);
+  EXPECT_FALSE(forwarding_loop(sixteen, own));
+  EXPECT_TRUE(forwarding_loop(sixteen + ",16", own));
 }
 
 }  // namespace

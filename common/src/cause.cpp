@@ -10,7 +10,7 @@ constexpr std::array k_catalogue{
                "the backend itself answered 400; the balancer passed it on"},
     cause_info{"400-header-too-large", 400, "one request header line is longer than 32 KiB"},
     cause_info{"400-content-length-mismatch", 400,
-               "the request's framing is invalid (Content-Length / Transfer-Encoding)"},
+               "the request's length cannot be trusted (Content-Length, or a broken chunk)"},
     cause_info{"400-invalid-header", 400,
                "the request head is malformed (request line, fields, Host, Transfer-Encoding)"},
     cause_info{"400-http-to-https", 400, "plain-text HTTP was sent to an HTTPS listener"},

@@ -20,13 +20,19 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
+#include "client_session.hpp"
+
 #include "access_log_record.hpp"
 #include "albsim/fault_ledger.hpp"
 #include "albsim/link_conditions.hpp"
 #include "client_transport.hpp"
 #include "http_heads.hpp"
+#include "local_reply.hpp"
 #include "proxy_runtime.hpp"
+#include "router.hpp"
 #include "task.hpp"
+#include "trace_header.hpp"
+#include "worker.hpp"
 
 namespace albsim::proxy {
 namespace {
@@ -35,6 +41,14 @@ using clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 constexpr std::size_t k_idle_read_bytes = 1024;  // first read of a request (grows as needed)
 constexpr std::size_t k_coalesce_bytes = 4096;   // a body this small is copied behind its head
+// A reply of the balancer's own gets at least k_reply_min_left to be written, else a fresh
+// k_reply_grace: a client that does not read cannot hold the connection (albsim's bounds).
+constexpr auto k_reply_min_left = std::chrono::seconds(1);
+constexpr auto k_reply_grace = std::chrono::seconds(5);
+// Closing politely never waits on the peer longer than this.
+constexpr auto k_close_grace = std::chrono::seconds(1);
+// The kernel's RTT estimate moves slowly: a busy connection reads TCP_INFO at most this often.
+constexpr auto k_rtt_refresh = std::chrono::milliseconds(100);
 
 // The wall-clock time of a steady-clock instant. The offset between the clocks is re-read at
 // most once a second per thread, which spares a clock read per request.
@@ -54,79 +68,6 @@ double seconds_between(clock::time_point a, clock::time_point b) {
 }
 double ms_between(clock::time_point a, clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// Host match: "" = any, "*.example.com" = any subdomain, else exact; case-insensitive, port
-// ignored.
-bool host_matches(const std::string& pattern, std::string_view host) {
-  if (pattern.empty()) return true;
-  std::string h = lower(host.substr(0, host.find(':')));
-  std::string p = lower(pattern);
-  if (p.rfind("*.", 0) == 0) {
-    std::string suffix = p.substr(1);
-    return h.size() > suffix.size() &&
-           h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0;
-  }
-  return h == p;
-}
-
-std::string_view reason_phrase(int status) {
-  switch (status) {
-    case 400:
-      return "Bad Request";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 414:
-      return "Request-URI Too Large";
-    case 463:
-      return "Forwarding Loop";
-    case 500:
-      return "Internal Server Error";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Temporarily Unavailable";
-    case 504:
-      return "Gateway Time-out";
-    default:
-      return "Error";
-  }
-}
-
-// A short deterministic hash for ALICLOUD-ALB-TRACE (identifies the rule that forwarded).
-std::string trace_hash(std::string_view s) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<std::size_t>(i)] = hex[h & 15];
-  return out;
-}
-
-// A forwarding loop (ALB-FACTS.md, headers): the request already went through this rule, or
-// through more balancers than the header may record.
-constexpr std::size_t k_max_trace_entries = 16;
-bool forwarding_loop(std::string_view trace, std::string_view own) {
-  std::size_t entries = 0;
-  while (!trace.empty()) {
-    std::size_t comma = trace.find(',');
-    std::string_view t = trace.substr(0, comma);
-    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-    if (t == own) return true;
-    if (!t.empty()) ++entries;
-    if (comma == std::string_view::npos) break;
-    trace.remove_prefix(comma + 1);
-  }
-  return entries > k_max_trace_entries;
 }
 
 class client_session final : public std::enable_shared_from_this<client_session>,
@@ -211,7 +152,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       if (!co_await serve_one(i + 1 == max)) break;
     }
     // Close politely, but never wait on a peer for long.
-    arm(clock::now() + 1s);
+    arm(clock::now() + k_close_grace);
     if (tr_) co_await tr_->shutdown();
     finish();
   }
@@ -441,7 +382,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
   // The kernel's smoothed RTT of the client connection plus the simulated link's. The kernel
   // value moves slowly, so a busy connection asks for it at most every 100 ms.
   std::optional<std::uint64_t> tcpinfo_rtt(clock::time_point now) {
-    if (!rtt_us_ || now - rtt_read_at_ > std::chrono::milliseconds(100)) {
+    if (!rtt_us_ || now - rtt_read_at_ > k_rtt_refresh) {
       tcp_info info{};
       socklen_t len = sizeof info;
       if (::getsockopt(fd_, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return std::nullopt;
@@ -494,14 +435,10 @@ class client_session final : public std::enable_shared_from_this<client_session>
       if (rec) break;
     }
     fill_request_fields(r, head);
-    r.request_length = consumed + cbuf_.size();
-    r.read_request_time = ms_between(start, clock::now());
+    mark_request_read(r, start, consumed + cbuf_.size());
     event_context c;
     apply(r, rt_.outcomes.client(client_event::plain_http_on_https, c));
-    static constexpr std::string_view body =
-        "<html><body><h1>400 Bad Request</h1><p>This port speaks HTTPS; the request arrived "
-        "as plain-text HTTP.</p></body></html>\n";
-    co_await send_own_reply(r, start, body, "", true);
+    co_await send_own_reply(r, start, k_plain_http_on_https_body, "", true);
   }
 
   // ---- records --------------------------------------------------------------------------------
@@ -546,6 +483,14 @@ class client_session final : public std::enable_shared_from_this<client_session>
     r.sim_detail = d.detail;
   }
 
+  // How much of the request arrived (`bytes`: line, head and body) and when it was complete
+  // (or stopped): request_length and read_request_time, the same way on every path.
+  static void mark_request_read(access_log_record& r, clock::time_point start, std::uint64_t bytes,
+                                clock::time_point read_until = clock::now()) {
+    r.request_length = bytes;
+    r.read_request_time = ms_between(start, read_until);
+  }
+
   // `now`: when the answer was complete, if the caller already read the clock.
   void emit(access_log_record& r, clock::time_point start, clock::time_point now = {}) {
     if (now == clock::time_point{}) now = clock::now();
@@ -563,22 +508,18 @@ class client_session final : public std::enable_shared_from_this<client_session>
   event_context context() const {
     event_context c;
     c.client_link_impaired = link_impaired_;
-    c.bandwidth_throttled = throttled_ > 5ms;
+    c.bandwidth_throttled = throttled_ > k_throttle_evidence;
     return c;
   }
 
   // A reply the balancer makes itself, then the record.
   task<void> send_own_reply(access_log_record& r, clock::time_point start, std::string_view body,
                             std::string_view extra_headers, bool close) {
-    std::string head =
-        "HTTP/1.1 " + std::to_string(r.status) + " " + std::string(reason_phrase(r.status)) +
-        "\r\nContent-Type: text/html\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-    head += extra_headers;
-    if (close) head += "Connection: close\r\n";
-    head += "\r\n";
+    const std::string head = local_reply_head(r.status, body.size(), extra_headers, close);
     const auto write_start = clock::now();
     // The reply gets its own short bound: a client that does not read cannot hold it forever.
-    if (timed_out_ || deadline_ < clock::now() + 1s) arm(clock::now() + 5s);
+    if (timed_out_ || deadline_ < clock::now() + k_reply_min_left)
+      arm(clock::now() + k_reply_grace);
     auto ec = co_await client_write(head, body);
     if (!ec) r.body_bytes_sent = body.size();
     r.write_response_time = ms_between(write_start, clock::now());
@@ -588,9 +529,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
   task<void> own_reply(access_log_record& r, clock::time_point start, const decision& d,
                        std::string_view extra_headers, bool close) {
     apply(r, d);
-    std::string body = "<html><body><h1>" + std::to_string(d.status) + " " +
-                       std::string(reason_phrase(d.status)) + "</h1></body></html>\n";
-    co_await send_own_reply(r, start, body, extra_headers, close);
+    co_await send_own_reply(r, start, local_reply_body(d.status), extra_headers, close);
   }
 
   // ---- one request ------------------------------------------------------------------------------
@@ -643,8 +582,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
           std::string detail;
           auto f = classify_request_error(ec, data, limits_.max_uri, &detail);
           fill_request_fields(r, head);
-          r.request_length = consumed + cbuf_.size();
-          r.read_request_time = ms_between(start, clock::now());
+          mark_request_read(r, start, consumed + cbuf_.size());
           event_context c = context();
           c.extra = detail;
           client_event e = f == request_failure::uri_too_long ? client_event::uri_too_long
@@ -673,8 +611,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
         co_return false;  // the client closed between requests: nothing to log
       }
       if (rec) {
-        r.request_length = consumed + cbuf_.size();
-        r.read_request_time = ms_between(start, clock::now());
+        mark_request_read(r, start, consumed + cbuf_.size());
         if (rec == asio::error::timed_out) {
           event_context c = context();
           c.timeout = lc_.request_timeout;
@@ -696,52 +633,38 @@ class client_session final : public std::enable_shared_from_this<client_session>
     const bool body_pending = !head.done();
     after_length_body_ = head.chunked() ? 0 : head.content_length().value_or(0);
 
-    // 3. Requests the balancer refuses itself.
+    // 3. Requests the balancer refuses itself, before and after routing and admission. The
+    //    request was read whole unless its body is still pending (then the connection closes).
+    const bool may_continue = !body_pending && !last && head.keep_alive();
+    // (A coroutine of its own, so the decision lives until the reply is written.)
+    auto refuse = [&](client_event e, event_context c,
+                      std::string_view headers = {}) -> task<void> {
+      mark_request_read(r, start, consumed);
+      co_await own_reply(r, start, rt_.outcomes.client(e, c), headers, body_pending || last);
+    };
     if (head.is_trace()) {
-      r.request_length = consumed;
-      r.read_request_time = ms_between(start, clock::now());
-      co_await own_reply(r, start, rt_.outcomes.client(client_event::trace_method, context()), "",
-                         body_pending || last);
-      co_return !body_pending && !last && head.keep_alive();
+      co_await refuse(client_event::trace_method, context());
+      co_return may_continue;
     }
 
     // 4. Routing and admission.
-    int rule_index = -1;
-    static const std::string k_default_rule = "default";
-    const std::string* group_name = &lc_.default_server_group;
-    const std::string* rule_name = &k_default_rule;
-    {
-      std::string_view target = head.target();
-      for (std::size_t i = 0; i < lc_.rules.size(); ++i) {
-        const auto& rule = lc_.rules[i];
-        if (host_matches(rule.host, head.host()) &&
-            (rule.path_prefix.empty() || target.rfind(rule.path_prefix, 0) == 0)) {
-          rule_index = static_cast<int>(i);
-          group_name = &rule.server_group;
-          rule_name = &rule.name;
-          break;
-        }
-      }
-    }
+    const route rt = route_request(lc_, head.host(), head.target());
+    const int rule_index = rt.rule_index;
+    const std::string* group_name = rt.group_name;
+    const std::string* rule_name = rt.rule_name;
     if (!head.trace().empty() && forwarding_loop(head.trace(), trace_for(*rule_name))) {
-      r.request_length = consumed;
-      r.read_request_time = ms_between(start, clock::now());
       event_context c = context();
       c.extra = "ALICLOUD-ALB-TRACE: " + head.trace();
-      co_await own_reply(r, start, rt_.outcomes.client(client_event::forwarding_loop, c), "",
-                         body_pending || last);
-      co_return !body_pending && !last && head.keep_alive();
+      co_await refuse(client_event::forwarding_loop, c);
+      co_return may_continue;
     }
     auto adm = rt_.limiter.admit(ep_.vip_index, ep_.listener_index, rule_index, client_ip_);
     if (!adm.admitted) {
-      r.request_length = consumed;
-      r.read_request_time = ms_between(start, clock::now());
       event_context c = context();
       c.limiter = adm.limiter;
       c.vip_share_limited = adm.vip_share;
-      co_await own_reply(r, start, rt_.outcomes.client(client_event::qps_limited, c),
-                         "ALB-QPS-Limited: Limited\r\n", body_pending || last);
-      co_return !body_pending && !last && head.keep_alive();
+      co_await refuse(client_event::qps_limited, c, "ALB-QPS-Limited: Limited\r\n");
+      co_return may_continue;
     }
     if (group_name != group_name_) {  // the group by name, looked up again only on a change
       group_name_ = group_name;
@@ -755,13 +678,11 @@ class client_session final : public std::enable_shared_from_this<client_session>
       pick.failure = server_group::pick_failure::empty;
     }
     if (pick.index < 0) {
-      r.request_length = consumed;
-      r.read_request_time = ms_between(start, clock::now());
-      auto e = pick.failure == server_group::pick_failure::all_zero_weight
-                   ? client_event::all_zero_weight
-                   : client_event::no_server;
-      co_await own_reply(r, start, rt_.outcomes.client(e, context()), "", body_pending || last);
-      co_return !body_pending && !last && head.keep_alive();
+      co_await refuse(pick.failure == server_group::pick_failure::all_zero_weight
+                          ? client_event::all_zero_weight
+                          : client_event::no_server,
+                      context());
+      co_return may_continue;
     }
 
     // 5. Upstream.
@@ -849,13 +770,50 @@ class client_session final : public std::enable_shared_from_this<client_session>
     upstream_.reset();
   }
 
-  // The upstream part of one request; returns whether the client connection may continue.
+  // What the stages of one exchange share: the record, the request, where it goes, and the
+  // time stamps the record's timings come from.
+  struct exchange_state {
+    access_log_record& r;
+    clock::time_point start;  // the request's first byte
+    request_head& head;
+    std::uint64_t consumed;  // head bytes
+    const server_config& server;
+    const std::string& server_key;
+    const std::string& rule_name;
+    bool last;                          // the connection's last request
+    clock::time_point connect_start{};  // upstream_response_time counts from here
+    clock::time_point request_done{};   // the request was complete (read_request_time)
+    clock::time_point response_head_at{};
+    std::uint64_t body_bytes = 0;
+  };
+
+  // The upstream part of one request, stage by stage; returns whether the client connection
+  // may continue. A stage that ends the exchange has sent the reply and written the record.
   task<bool> exchange(access_log_record& r, clock::time_point start, request_head& head,
                       std::uint64_t consumed, const server_config& server,
                       const std::string& server_key, const std::string& rule_name, bool last) {
+    exchange_state x{r, start, head, consumed, server, server_key, rule_name, last};
+    std::optional<bool> end = co_await connect_upstream(x);
+    if (end) co_return *end;
+    end = co_await send_request(x);
+    if (end) co_return *end;
+    end = co_await read_response_head(x);
+    if (end) co_return *end;
+    co_return co_await relay_response(x);
+  }
+
+  // 5a. A pooled connection, or a new one under the connect timeout; nullopt: go on.
+  task<std::optional<bool>> connect_upstream(exchange_state& x) {
+    access_log_record& r = x.r;
+    const auto start = x.start;
+    request_head& head = x.head;
+    const std::uint64_t consumed = x.consumed;
+    const server_config& server = x.server;
+    const std::string& server_key = x.server_key;
     // 5a. Connection: a pooled one, or a new one under the connect timeout. (Routing and
     // admission do not wait, so the head's completion time is when this starts.)
-    const auto connect_start = head_done_at_;
+    x.connect_start = head_done_at_;
+    const auto connect_start = x.connect_start;
     upstream_server_ = &server;
     if (auto pooled = w_.pool.checkout(server_key)) {
       upstream_.emplace(std::move(*pooled));
@@ -870,9 +828,9 @@ class client_session final : public std::enable_shared_from_this<client_session>
       r.upstream_connect_time = seconds_between(connect_start, clock::now());
       if (ec || timed_out_) {
         r.upstream_response_time = r.upstream_connect_time;
-        r.request_length = consumed + cbuf_.size();
         // A request without a body was read completely before the connect began.
-        r.read_request_time = ms_between(start, head.done() ? head_done_at_ : clock::now());
+        mark_request_read(r, start, consumed + cbuf_.size(),
+                          head.done() ? head_done_at_ : clock::now());
         event_context c = context();
         c.timeout = limits_.upstream_connect_timeout;
         // A reset during the handshake means the backend took the connection and threw it
@@ -887,12 +845,24 @@ class client_session final : public std::enable_shared_from_this<client_session>
         }
         drop_upstream();
         co_await own_reply(r, start, rt_.outcomes.upstream(e, c), "", true);
-        co_return false;
+        co_return std::optional<bool>(false);
       }
       upstream_->set_option(tcp::no_delay(true), ec);
     }
     arm(start + lc_.request_timeout);
 
+    co_return std::nullopt;
+  }
+
+  // 5b. The head, then the body exactly as the client frames it, as it arrives.
+  task<std::optional<bool>> send_request(exchange_state& x) {
+    access_log_record& r = x.r;
+    const auto start = x.start;
+    request_head& head = x.head;
+    const std::uint64_t consumed = x.consumed;
+    const std::string& server_key = x.server_key;
+    const std::string& rule_name = x.rule_name;
+    const auto connect_start = x.connect_start;
     // 5b. The request: head, then the body exactly as the client frames it, as it arrives.
     const bool body_expected = !head.done();
     if (body_expected && head.expects_continue()) {
@@ -901,7 +871,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     }
     const std::string& up_head = upstream_head(head, rule_name, server_key);
     bool head_sent = false;
-    std::uint64_t body_bytes = 0;
+    std::uint64_t& body_bytes = x.body_bytes;
     auto send_failed = [&](error_code ec) -> decision {
       event_context c = context();
       c.backend_note = backend_note();
@@ -918,12 +888,11 @@ class client_session final : public std::enable_shared_from_this<client_session>
           // The body's framing broke (e.g. a bad chunk): the upstream request cannot be finished.
           drop_upstream();
           r.upstream_response_time = seconds_between(connect_start, clock::now());
-          r.request_length = consumed + n;
-          r.read_request_time = ms_between(start, clock::now());
+          mark_request_read(r, start, consumed + n);
           event_context c = context();
           c.extra = ec.message();
           co_await own_reply(r, start, rt_.outcomes.client(client_event::bad_framing, c), "", true);
-          co_return false;
+          co_return std::optional<bool>(false);
         }
         chunk = data.substr(0, n);
       }
@@ -939,8 +908,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
         }
         if (ec || timed_out_) {
           r.upstream_response_time = seconds_between(connect_start, clock::now());
-          r.request_length = consumed + body_bytes + chunk.size();
-          r.read_request_time = ms_between(start, clock::now());
+          mark_request_read(r, start, consumed + body_bytes + chunk.size());
           decision d;
           if (timed_out_) {
             // The backend stopped taking the request (e.g. a blackholed link) and the request
@@ -955,7 +923,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
           }
           drop_upstream();
           co_await own_reply(r, start, d, "", true);
-          co_return false;
+          co_return std::optional<bool>(false);
         }
         head_sent = true;
         cbuf_.consume(chunk.size());
@@ -966,8 +934,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       if (rec) {
         drop_upstream();
         r.upstream_response_time = seconds_between(connect_start, clock::now());
-        r.request_length = consumed + body_bytes + cbuf_.size();
-        r.read_request_time = ms_between(start, clock::now());
+        mark_request_read(r, start, consumed + body_bytes + cbuf_.size());
         if (rec == asio::error::timed_out) {
           event_context c = context();
           c.timeout = lc_.request_timeout;
@@ -981,14 +948,24 @@ class client_session final : public std::enable_shared_from_this<client_session>
           apply(r, rt_.outcomes.client(client_event::closed_early, c));
           emit(r, start);
         }
-        co_return false;
+        co_return std::optional<bool>(false);
       }
     }
     // A request without a body was complete with its head.
-    const auto request_done = body_expected ? clock::now() : head_done_at_;
-    r.request_length = consumed + body_bytes;
-    r.read_request_time = ms_between(start, request_done);
+    x.request_done = body_expected ? clock::now() : head_done_at_;
+    const auto request_done = x.request_done;
+    mark_request_read(r, start, consumed + body_bytes, request_done);
 
+    co_return std::nullopt;
+  }
+
+  // 5c. The response head, under the request timeout, while the client is watched.
+  task<std::optional<bool>> read_response_head(exchange_state& x) {
+    access_log_record& r = x.r;
+    const auto start = x.start;
+    request_head& head = x.head;
+    const auto connect_start = x.connect_start;
+    const auto request_done = x.request_done;
     // 5c. The response head, under the request timeout, while watching for the client leaving.
     arm(request_done + lc_.request_timeout);
     client_gone_ = false;
@@ -1063,7 +1040,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       r.upstream_response_time = seconds_between(connect_start, clock::now());
       apply(r, rt_.outcomes.client(client_event::left_before_response, c));
       emit(r, start);
-      co_return false;
+      co_return std::optional<bool>(false);
     }
     if (failure) {
       event_context c = context();
@@ -1074,9 +1051,10 @@ class client_session final : public std::enable_shared_from_this<client_session>
       drop_upstream();
       ubuf_.clear();
       co_await own_reply(r, start, rt_.outcomes.upstream(*failure, c), "", true);
-      co_return false;
+      co_return std::optional<bool>(false);
     }
-    const auto response_head_at = clock::now();
+    x.response_head_at = clock::now();
+    const auto response_head_at = x.response_head_at;
     latency_baseline::observe(*latency_slot_, response_head_at - request_done);
 
     if (auto d = rt_.outcomes.rewritten_status(rh->status())) {
@@ -1084,9 +1062,23 @@ class client_session final : public std::enable_shared_from_this<client_session>
       ubuf_.clear();
       r.upstream_response_time = seconds_between(connect_start, clock::now());
       co_await own_reply(r, start, *d, "", true);
-      co_return false;
+      co_return std::optional<bool>(false);
     }
 
+    co_return std::nullopt;
+  }
+
+  // 6. The response to the client, streamed; returns whether the connection may go on.
+  task<bool> relay_response(exchange_state& x) {
+    access_log_record& r = x.r;
+    const auto start = x.start;
+    request_head& head = x.head;
+    const auto connect_start = x.connect_start;
+    const auto request_done = x.request_done;
+    const std::string& server_key = x.server_key;
+    const bool last = x.last;
+    response_head* rh = &response_head_;
+    const auto response_head_at = x.response_head_at;
     // 6. The response to the client, streamed.
     const int status = rh->status();
     r.status = status;

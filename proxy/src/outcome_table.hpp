@@ -68,8 +68,13 @@ struct event_context {
 };
 
 // The 499 rule's window: a client that leaves sooner than this after its request was complete
-// left before any backend could have answered (albsim's rule, docs/status-rules.md).
-inline constexpr std::chrono::milliseconds k_abort_window{10};
+// left before any backend could have answered (albsim's rule, docs/status-rules.md). It is as
+// wide as 50 ms so that a busy machine's delay in noticing the close does not turn a client
+// that closed at once into 499-backend-slow.
+inline constexpr std::chrono::milliseconds k_abort_window{50};
+// More pacing than this in one exchange counts as the instance bandwidth cap holding it back
+// (the 408/499 *-bandwidth-throttled causes; albsim's rule).
+inline constexpr std::chrono::milliseconds k_throttle_evidence{5};
 
 class outcome_table {
  public:

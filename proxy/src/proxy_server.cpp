@@ -13,9 +13,11 @@
 #include <thread>
 
 #include "albsim/proxy/proxy_server.hpp"
+#include "client_session.hpp"
 #include "client_transport.hpp"
 #include "health_checker.hpp"
 #include "proxy_runtime.hpp"
+#include "worker.hpp"
 
 namespace albsim::proxy {
 namespace {
@@ -183,45 +185,6 @@ class proxy_server_impl final : public proxy_server {
 };
 
 }  // namespace
-
-// ---- proxy_runtime ------------------------------------------------------------------------------
-proxy_runtime::proxy_runtime(proxy_config c)
-    : config(std::move(c)),
-      outcomes(config.outcome_overrides, config.rewrite_to_502),
-      limiter(config) {
-  for (const auto& g : config.server_groups) {
-    groups.push_back(std::make_unique<server_group>(g));
-    group_by_name[g.name] = groups.back().get();
-  }
-  if (config.instance.bandwidth_bytes_per_s > 0) {
-    // A 16 KiB burst: small exchanges pass at once, large transfers are paced.
-    double rate = static_cast<double>(config.instance.bandwidth_bytes_per_s);
-    bandwidth_in = std::make_shared<token_bucket>(rate, 16384.0);
-    bandwidth_out = std::make_shared<token_bucket>(rate, 16384.0);
-  }
-}
-
-server_group* proxy_runtime::group(const std::string& name) const {
-  auto it = group_by_name.find(name);
-  return it == group_by_name.end() ? nullptr : it->second;
-}
-
-latency_baseline::slot& latency_baseline::slot_for(const std::string& server) {
-  std::lock_guard lock(mutex_);
-  return slots_.try_emplace(server, -1.0).first->second;
-}
-
-void latency_baseline::observe(slot& s, std::chrono::nanoseconds d) {
-  const double v = static_cast<double>(d.count());
-  const double old = s.load(std::memory_order_relaxed);
-  s.store(old < 0 ? v : 0.8 * old + 0.2 * v, std::memory_order_relaxed);
-}
-
-std::optional<std::chrono::nanoseconds> latency_baseline::usual(const slot& s) {
-  const double v = s.load(std::memory_order_relaxed);
-  if (v < 0) return std::nullopt;
-  return std::chrono::nanoseconds(static_cast<std::int64_t>(v));
-}
 
 std::unique_ptr<proxy_server> proxy_server::start(proxy_config config,
                                                   std::shared_ptr<access_log_sink> log,

@@ -88,7 +88,11 @@ void recording_backend::serve(int fd) {
   while (open) {
     auto space = buf.prepare(65536);
     ssize_t n = ::recv(fd, space.data(), space.size(), 0);
-    if (n <= 0) break;
+    if (n <= 0) {
+      std::lock_guard lock(m_);
+      if (!stopping_) ++closed_by_peer_;
+      break;
+    }
     buf.commit(static_cast<std::size_t>(n));
     while (buf.size() > 0) {
       boost::system::error_code ec;
@@ -139,6 +143,16 @@ void recording_backend::serve(int fd) {
   for (auto& s : session_fds_) {
     if (s == fd) s = -1;
   }
+}
+
+std::size_t recording_backend::connections() const {
+  std::lock_guard lock(m_);
+  return session_fds_.size();
+}
+
+std::size_t recording_backend::closed_connections() const {
+  std::lock_guard lock(m_);
+  return closed_by_peer_;
 }
 
 std::vector<recording_backend::request> recording_backend::requests() const {

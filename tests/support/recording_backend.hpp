@@ -44,6 +44,8 @@ class recording_backend {
   std::uint16_t port() const { return port_; }
   std::vector<request> requests() const;
   std::size_t parse_errors() const;
+  std::size_t connections() const;         // accepted so far
+  std::size_t closed_connections() const;  // ended by the peer (FIN or RST)
   // Bounded wait until at least `n` requests were read.
   bool wait_requests(std::size_t n, std::chrono::milliseconds timeout) const;
 
@@ -61,6 +63,7 @@ class recording_backend {
   mutable std::condition_variable cv_;
   std::vector<request> requests_;
   std::size_t parse_errors_ = 0;
+  std::size_t closed_by_peer_ = 0;
   bool stopping_ = false;
 };
 
