@@ -8,6 +8,7 @@
 
 #include "albsim/cause.hpp"
 #include "albsim/config_error.hpp"
+#include "albsim/scenarios/html_report.hpp"
 #include "albsim/scenarios/scenario_runner.hpp"
 #include "commands.hpp"
 
@@ -21,6 +22,7 @@ struct scenarios_options {
   bool json = false;
   bool quiet = false;
   unsigned jobs = 0;
+  std::string html;  // also write the teaching report here
 };
 
 bool all_digits(const std::string& s) {
@@ -60,11 +62,13 @@ void list(const scenarios_options& o) {
 
 int run(const scenarios_options& o) {
   auto list = select(o);
+  if (!o.html.empty()) scenarios::html_report::create_directories(o.html);
   auto start = std::chrono::steady_clock::now();
   auto results = scenarios::run_scenarios(list, o.jobs);
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   bool ok = true;
   for (const auto& r : results) ok = ok && r.passed;
+  if (!o.html.empty()) scenarios::html_report(list, results, wall).write(o.html);
   if (o.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : results) out.push_back(scenarios::to_json(r));
@@ -96,6 +100,7 @@ void add_scenarios_command(CLI::App& app) {
   rn->add_option("--jobs", o->jobs, "scenarios at a time (0 = all at once)")->capture_default_str();
   rn->add_flag("--json", o->json, "print the results as JSON");
   rn->add_flag("--quiet", o->quiet, "print only failed scenarios and the summary");
+  rn->add_option("--html", o->html, "also write the teaching report (a static site) to DIR");
   rn->callback([o] {
     int rc = run(*o);
     if (rc != 0) throw CLI::RuntimeError(rc);

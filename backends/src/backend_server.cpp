@@ -83,6 +83,8 @@ class running_backend final : public backend_server {
     return c;
   }
 
+  std::vector<wire_event> events() const override { return context_.journal.events(); }
+
   void stop() override {
     std::lock_guard lock(stop_mutex_);
     if (!ioc_) return;
@@ -173,6 +175,8 @@ class running_backend final : public backend_server {
         // Count first: whoever sees the RST may read the counters at once.
         bump(context_.counters.overflows);
         bump(context_.counters.resets);
+        context_.journal.note(++context_.connection_ids, wire_event_kind::reset,
+                              "accept queue overflow");
         socket.set_option(asio::socket_base::linger(true, 0), ignored);
         socket.close(ignored);
         continue;

@@ -121,6 +121,7 @@ class session {
         link.mtu_blackhole_bytes > 0 && ctx.options.blackhole == blackhole_direction::request;
     blackhole_response_ =
         link.mtu_blackhole_bytes > 0 && ctx.options.blackhole == blackhole_direction::response;
+    if (ctx.journal.enabled()) id_ = ++ctx.connection_ids;
   }
 
   asio::awaitable<void> run();
@@ -161,10 +162,17 @@ class session {
   bool shaped_ = false;
   bool blackhole_request_ = false;
   bool blackhole_response_ = false;
+  std::uint64_t id_ = 0;  // the connection's number in the journal
 };
 
 asio::awaitable<void> session::run() {
   bump(ctx_.counters.connections);
+  if (id_ != 0) {
+    error_code ignored;
+    auto peer = socket_.remote_endpoint(ignored);
+    ctx_.journal.note(id_, wire_event_kind::accepted,
+                      ignored ? std::string() : "from port " + std::to_string(peer.port()));
+  }
   std::optional<request_parser> parser;
   for (;;) {
     exchange_read_ = buffer_.size();
@@ -175,6 +183,8 @@ asio::awaitable<void> session::run() {
     error_code ec = co_await read_header(*parser);
     if (ec) {
       if (is_http_error(ec)) co_await bad_request("malformed request: " + ec.message() + "\n");
+      if (ec == asio::error::eof || ec == http::error::end_of_stream)
+        ctx_.journal.note(id_, wire_event_kind::peer_closed);
       co_return;
     }
     bump(ctx_.counters.requests);
@@ -189,9 +199,20 @@ asio::awaitable<void> session::run() {
         },
         d);
     if (d.overridden) bump(ctx_.counters.overrides);
+    if (id_ != 0) {
+      ctx_.journal.note(
+          id_,
+          d.kind == route_kind::health ? wire_event_kind::health_check : wire_event_kind::request,
+          std::string(req.method_string()) + " " + std::string(req.target().substr(0, 60)));
+    }
     if (d.kind == route_kind::action && d.action->kind == action_kind::stop_reading) {
       if (d.action->delay.count() > 0) co_await pause(d.action->delay);
       co_await hold_without_reading(d.action->hold);
+      // Closing with bytes unread makes the kernel answer with a RST, not a FIN.
+      error_code unread;
+      if (id_ != 0 && socket_.available(unread) > 0 && !unread) {
+        ctx_.journal.note(id_, wire_event_kind::reset, "closed with the request unread");
+      }
       co_return;
     }
     ec = co_await read_body(*parser);
@@ -259,6 +280,10 @@ asio::awaitable<error_code> session::read_body(request_parser& p) {
 }
 
 asio::awaitable<error_code> session::send(std::string_view bytes) {
+  if (id_ != 0 && exchange_written_ == 0) {
+    ctx_.journal.note(id_, wire_event_kind::response,
+                      std::string(bytes.substr(0, bytes.find('\r'))));
+  }
   if (!shaped_ && !blackhole_response_) {
     auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes), use_tuple);
     exchange_written_ += n;
@@ -474,6 +499,7 @@ asio::awaitable<void> session::wait_for_peer_close(std::optional<nanoseconds> bo
   for (;;) {
     buffer_.clear();
     auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(k_read_chunk), use_tuple);
+    if (ec == asio::error::eof) ctx_.journal.note(id_, wire_event_kind::peer_closed);
     if (ec) break;
   }
   timer_.cancel();
@@ -482,6 +508,7 @@ asio::awaitable<void> session::wait_for_peer_close(std::optional<nanoseconds> bo
 asio::awaitable<void> session::close_after_fin() {
   error_code ec;
   socket_.shutdown(tcp::socket::shutdown_send, ec);
+  if (!ec) ctx_.journal.note(id_, wire_event_kind::fin);
   if (!ec) co_await wait_for_peer_close(k_close_drain);
   socket_.close(ec);
 }
@@ -516,6 +543,7 @@ asio::awaitable<void> session::blackhole_then_reset() {
 void session::reset_now() {
   // Count first: whoever sees the RST may read the counters at once.
   bump(ctx_.counters.resets);
+  ctx_.journal.note(id_, wire_event_kind::reset);
   error_code ec;
   socket_.set_option(asio::socket_base::linger(true, 0), ec);
   socket_.close(ec);

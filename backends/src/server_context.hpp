@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "albsim/backend/backend_journal.hpp"
 #include "albsim/backend/backend_options.hpp"
 #include "albsim/backend/backend_server.hpp"
 #include "request_router.hpp"
@@ -24,7 +25,7 @@ struct live_counters {
 inline void bump(std::atomic<std::uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
 
 struct server_context {
-  explicit server_context(const backend_options& o) : options(o), router(o) {}
+  explicit server_context(const backend_options& o) : options(o), router(o), journal(o.journal) {}
 
   backend_counters snapshot() const {
     backend_counters c;
@@ -42,6 +43,8 @@ struct server_context {
   const backend_options& options;
   request_router router;
   live_counters counters;
+  backend_journal journal;
+  std::atomic<std::uint64_t> connection_ids{0};  // numbers connections for the journal
 };
 
 }  // namespace albsim::backend

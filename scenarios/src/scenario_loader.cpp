@@ -508,7 +508,17 @@ std::vector<std::string> scenario_files(const std::string& dir) {
   return out;
 }
 
-std::string default_scenario_dir() { return ALBSIM_SCENARIO_DIR; }
+std::string default_scenario_dir() {
+  // An installed albsim finds its catalogue beside itself (<prefix>/bin → <prefix>/share);
+  // one run from the build tree uses the source tree's.
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto installed = (exe.parent_path() / ALBSIM_INSTALLED_SCENARIO_DIR).lexically_normal();
+    if (std::filesystem::is_directory(installed, ec)) return installed.string();
+  }
+  return ALBSIM_SCENARIO_DIR;
+}
 
 const char* to_string(client_action a) {
   switch (a) {

@@ -7,6 +7,19 @@
 #include "albsim/scenarios/scenario_runner.hpp"
 
 namespace albsim::scenarios {
+
+const char* to_string(lane l) {
+  switch (l) {
+    case lane::client:
+      return "client";
+    case lane::balancer:
+      return "balancer";
+    case lane::backend:
+      return "backend";
+  }
+  return "?";
+}
+
 namespace {
 
 std::string fixed(double v, int decimals = 3) {
@@ -128,13 +141,19 @@ nlohmann::json to_json(const scenario_result& r) {
   nlohmann::json timeline = nlohmann::json::array();
   for (const auto& e : r.timeline)
     timeline.push_back({{"at", e.at}, {"hop", e.hop}, {"what", e.what}});
-  nlohmann::json j = {{"id", r.id},
-                      {"status", r.status},
-                      {"title", r.title},
-                      {"passed", r.passed},
-                      {"wall_s", r.wall_s},
-                      {"timeline", timeline},
-                      {"observations", r.observations},
+  nlohmann::json sequence = nlohmann::json::array();
+  for (const auto& e : r.sequence) {
+    sequence.push_back({{"at", e.at},
+                        {"from", to_string(e.from)},
+                        {"to", to_string(e.to)},
+                        {"kind", e.kind},
+                        {"label", e.label},
+                        {"source", e.source}});
+  }
+  nlohmann::json j = {{"id", r.id},           {"status", r.status},
+                      {"title", r.title},     {"passed", r.passed},
+                      {"wall_s", r.wall_s},   {"timeline", timeline},
+                      {"sequence", sequence}, {"observations", r.observations},
                       {"checks", checks}};
   if (!r.error.empty()) j["error"] = r.error;
   return j;

@@ -8,8 +8,10 @@
 #include <thread>
 
 #include "albsim/backend/backend_server.hpp"
+#include "albsim/kernel_tcp_counter.hpp"
 #include "albsim/proxy/proxy_server.hpp"
 #include "scripted_client.hpp"
+#include "sequence_builder.hpp"
 
 namespace albsim::scenarios {
 namespace {
@@ -36,19 +38,6 @@ const char* mode_text(backend::transport_mode m) {
   return "?";
 }
 
-// "2026-11-25T09:00:05.004+00:00" → a system_clock time point (UTC, as the record writes it).
-std::optional<std::chrono::system_clock::time_point> parse_time(const std::string& s) {
-  std::tm tm{};
-  int ms = 0;
-  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d.%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7) {
-    return std::nullopt;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return std::chrono::system_clock::from_time_t(timegm(&tm)) + std::chrono::milliseconds(ms);
-}
-
 std::string field_text(const nlohmann::json& record, const char* key) {
   auto it = record.find(key);
   if (it == record.end()) return "?";
@@ -57,7 +46,7 @@ std::string field_text(const nlohmann::json& record, const char* key) {
 
 void record_events(const nlohmann::json& record, std::chrono::system_clock::time_point origin,
                    std::vector<timeline_event>& out) {
-  auto t = parse_time(field_text(record, "time"));
+  auto t = parse_record_time(field_text(record, "time"));
   if (!t) return;
   double first = duration<double>(*t - origin).count();
   double total = record.value("request_time", 0.0);
@@ -117,6 +106,7 @@ scenario_result run_scenario(const scenario& s) {
     for (const auto& spec : s.backends) {
       auto options = spec.options;
       options.ledger = ledger;
+      options.journal = true;  // the sequence diagram's backend lane
       auto b = backend::backend_server::start(options);
       r.timeline.push_back({at(), "backend " + spec.name,
                             "listening on " + b->address() + ":" + std::to_string(b->port()) +
@@ -143,12 +133,23 @@ scenario_result run_scenario(const scenario& s) {
                l.address + ":" + std::to_string(l.port)});
     }
 
+    auto syn_retransmits_before = read_tcp_ext_counter("TCPSynRetrans");
     client_run client = run_client(s.client, config, bound, origin);
     r.timeline.insert(r.timeline.end(), client.events.begin(), client.events.end());
     sink->wait_for(std::max<std::size_t>(client.exchanges, 1), k_record_wait);
 
     nlohmann::json counters = nlohmann::json::object();
     std::vector<timeline_event> counter_events;
+    std::vector<observed_backend> observed;
+    for (const auto& spec : s.backends) {
+      const auto& b = backends.at(spec.name);
+      observed.push_back({spec.name, b->port(), spec.options.mode, b->events()});
+    }
+    std::optional<std::uint64_t> syn_retransmits;
+    if (auto after = read_tcp_ext_counter("TCPSynRetrans");
+        after && syn_retransmits_before && *after >= *syn_retransmits_before) {
+      syn_retransmits = *after - *syn_retransmits_before;
+    }
     for (const auto& [name, b] : backends) {
       auto c = b->counters();
       counters[name] = {{"connections", c.connections},
@@ -175,12 +176,22 @@ scenario_result run_scenario(const scenario& s) {
 
     const nlohmann::json* record = record_of_interest(s, records);
     if (record) record_events(*record, origin_sys, r.timeline);
+    r.sequence = sequence_builder(s, origin, origin_sys)
+                     .build(client.sequence, record, observed, syn_retransmits);
+    if (records.size() > 1 && record) {
+      r.sequence_scope = "the exchange whose record the checks read (status " +
+                         field_text(*record, "status") + "), one of " +
+                         std::to_string(records.size()) + " records";
+    }
     r.timeline.insert(r.timeline.end(), counter_events.begin(), counter_events.end());
     std::map<int, int> statuses;
     for (const auto& rec : records) statuses[rec.value("status", 0)]++;
     r.observations = {{"client", client.observation},
                       {"log", record ? *record : nlohmann::json(nullptr)},
                       {"log_count", records.size()},
+                      {"kernel",
+                       {{"syn_retransmits", syn_retransmits ? nlohmann::json(*syn_retransmits)
+                                                            : nlohmann::json(nullptr)}}},
                       {"backend", counters}};
     nlohmann::json by_status = nlohmann::json::object();
     for (const auto& [status, n] : statuses) by_status[std::to_string(status)] = n;

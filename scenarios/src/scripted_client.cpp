@@ -247,6 +247,12 @@ class recorder {
   void operator()(const std::string& what) {
     run_.events.push_back({duration<double>(clock::now() - origin_).count(), "client", what});
   }
+  // One arrow of the sequence diagram, as this socket saw it.
+  void arrow(lane from, lane to, const char* kind, std::string label,
+             clock::time_point when = clock::now()) {
+    run_.sequence.push_back({duration<double>(when - origin_).count(), from, to, kind,
+                             std::move(label), "client socket"});
+  }
 
  private:
   client_run& run_;
@@ -370,11 +376,14 @@ void run_single(const client_script& s, const endpoint& ep, client_run& run, rec
   io e = c.connect(ep.address, ep.port, deadline);
   if (e != io::ok) {
     note(std::string("connect failed: ") + to_text(e));
+    if (e == io::refused) note.arrow(lane::balancer, lane::client, "refused", "connection refused");
     obs["outcome"] = to_text(e);
     obs["elapsed"] = duration<double>(clock::now() - start).count();
     return;
   }
   note("connected from port " + std::to_string(c.local_port()));
+  note.arrow(lane::client, lane::balancer, "connect",
+             "handshake from port " + std::to_string(c.local_port()));
 
   // What goes on the wire.
   std::string head, body, tail;
@@ -428,6 +437,9 @@ void run_single(const client_script& s, const endpoint& ep, client_run& run, rec
   e = c.send(head, deadline);
   note("sent the request head (" + describe_size(head.size()) + ")" +
        (s.action == client_action::partial_then_close ? ", cut off inside a header line" : ""));
+  note.arrow(lane::client, lane::balancer, "request",
+             s.method + " " + s.path.substr(0, 40) + ": head, " + describe_size(head.size()) +
+                 (s.action == client_action::partial_then_close ? ", cut off" : ""));
   bool answered_early = false;
   if (e == io::ok && body_to_send > 0) {
     std::uint64_t chunk =
@@ -452,11 +464,17 @@ void run_single(const client_script& s, const endpoint& ep, client_run& run, rec
       left -= n;
     }
     answered_early = left > 0 && c.input_waiting();
+    note.arrow(lane::client, lane::balancer, "request",
+               "body: " + describe_size(c.sent() - head.size()) + " written of " +
+                   describe_size(s.body_bytes) +
+                   (s.upload_rate > 0 ? " at " + std::to_string(s.upload_rate) + " B/s" : ""));
     note("sent " + describe_size(c.sent() - head.size()) + " of the body" +
          (answered_early ? " (the balancer answered before the body was complete)" : ""));
   } else if (e == io::ok && !body.empty()) {
     e = c.send(body + tail, deadline);
     note("sent the body" + std::string(tail.empty() ? "" : " and surplus bytes after it"));
+    note.arrow(lane::client, lane::balancer, "request",
+               "body" + std::string(tail.empty() ? "" : " + surplus bytes"));
   }
   if (body_to_send == 0 && s.body_bytes > 0) {
     note("withholds the " + describe_size(s.body_bytes) + " body announced by Content-Length");
@@ -467,6 +485,7 @@ void run_single(const client_script& s, const endpoint& ep, client_run& run, rec
   if (s.action == client_action::abort_after_send) {
     c.close();
     note("closes the connection right after sending, without waiting for the answer");
+    note.arrow(lane::client, lane::balancer, "fin", "the client closes");
     obs["outcome"] = "client-closed";
     obs["elapsed"] = duration<double>(clock::now() - start).count();
     return;
@@ -489,6 +508,10 @@ void run_single(const client_script& s, const endpoint& ep, client_run& run, rec
       note("response " + std::to_string(r.status) + " " + r.reason +
            (r.complete ? "" : " (incomplete)") + ", " + std::to_string(r.body_bytes) +
            " body bytes");
+      note.arrow(lane::balancer, lane::client, "response",
+                 std::to_string(r.status) + " " + r.reason + ", " + std::to_string(r.body_bytes) +
+                     " body bytes" + (r.complete ? "" : " (incomplete)"),
+                 responses == 1 && first_byte ? *first_byte : clock::now());
     }
     if (last != io::ok || !r.complete) break;
     if (s.action != client_action::invalid_framing && !c.has_buffered()) break;
@@ -500,6 +523,9 @@ void run_single(const client_script& s, const endpoint& ep, client_run& run, rec
     note(s.action == client_action::partial_then_close
              ? "gives up on the request after " + format_duration(s.timeout) + " and closes"
              : "its own timeout (" + format_duration(s.timeout) + ") fired; closes the connection");
+    note.arrow(lane::client, lane::client, "timer",
+               "client timeout " + format_duration(s.timeout) + " fired");
+    note.arrow(lane::client, lane::balancer, "fin", "the client closes");
     obs["outcome"] = s.action == client_action::partial_then_close ? "client-closed" : "timeout";
     return;
   }
@@ -510,6 +536,10 @@ void run_single(const client_script& s, const endpoint& ep, client_run& run, rec
     note(last == io::eof     ? "the balancer closed the connection without a response byte"
          : last == io::reset ? "the connection was reset without a response"
                              : std::string("reading failed: ") + to_text(last));
+    if (last == io::eof)
+      note.arrow(lane::balancer, lane::client, "fin", "closed without a response byte");
+    if (last == io::reset)
+      note.arrow(lane::balancer, lane::client, "rst", "reset without a response");
   }
 }
 

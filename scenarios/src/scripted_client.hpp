@@ -20,6 +20,8 @@ struct client_run {
   nlohmann::json observation = nlohmann::json::object();  // the "client" observations
   std::vector<timeline_event> events;
   std::size_t exchanges = 0;  // how many requests the client started (records to expect)
+  // The wire events of a single exchange, as the client's socket saw them (empty for bursts).
+  std::vector<sequence_event> sequence;
 };
 
 // `listeners` are the proxy's bound listeners; the script's `listener` index picks the

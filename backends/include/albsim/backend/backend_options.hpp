@@ -108,6 +108,7 @@ struct backend_options {
   std::vector<backend_rule> rules;                                // first match wins
   health_script health;
   bool log_on_stop = true;  // one summary line on stderr when stopped
+  bool journal = false;     // keep a backend_journal of wire events (the scenarios' diagrams)
   // Bounded per-connection memory: request header limit (the balancer allows one 32 KiB line;
   // a whole header block may be larger).
   std::uint32_t header_limit_bytes = 128 * 1024;

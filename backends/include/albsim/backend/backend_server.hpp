@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "albsim/backend/backend_journal.hpp"
 #include "albsim/backend/backend_options.hpp"
 
 namespace albsim::backend {
@@ -33,6 +34,8 @@ class backend_server {
   virtual std::string address() const = 0;
   virtual std::uint16_t port() const = 0;
   virtual backend_counters counters() const = 0;
+  // The wire events so far; empty unless backend_options::journal was set.
+  virtual std::vector<wire_event> events() const = 0;
   // Stops and joins. Idempotent.
   virtual void stop() = 0;
 };

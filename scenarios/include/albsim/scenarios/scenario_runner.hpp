@@ -11,6 +11,7 @@
 
 #include "albsim/scenarios/expectation.hpp"
 #include "albsim/scenarios/scenario.hpp"
+#include "albsim/scenarios/sequence_event.hpp"
 
 namespace albsim::scenarios {
 
@@ -31,6 +32,9 @@ struct scenario_result {
   std::vector<timeline_event> timeline;
   nlohmann::json observations;  // {"client": ..., "log": ..., "log_count": N, "backend": ...}
   std::vector<check_result> checks;
+  // The exchange the checks read (the record of interest), as a sequence of wire events.
+  std::vector<sequence_event> sequence;
+  std::string sequence_scope;  // which exchange that is, when the client made several
 };
 
 scenario_result run_scenario(const scenario& s);
