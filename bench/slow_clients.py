@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "robustness"))
-from serve_process import ServeProcess  # noqa: E402
+from serve_process import ServeProcess, get, run_checks  # noqa: E402
 
 REQUEST_TIMEOUT = 10  # seconds; the attack lasts this long per round
 HEAD = b"GET /slow HTTP/1.1\r\nHost: x\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -28,16 +28,9 @@ def steady(port, seconds, out):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         t = time.monotonic()
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-            s.sendall(b"GET /get HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        if not data.startswith(b"HTTP/1.1 200"):
-            raise RuntimeError("steady client got: %r" % data[:80])
+        status = get(port, timeout=10)
+        if status != 200:
+            raise RuntimeError("steady client got %s" % status)
         out.append((time.monotonic() - t) * 1000)
 
 
@@ -95,8 +88,9 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, n + 1000)), hard))
     serve = ServeProcess(albsim, request_timeout="%ds" % REQUEST_TIMEOUT)
-    ratios, failures, total_408 = [], [], 0
-    try:
+
+    def check(failures):
+        ratios, total_408 = [], 0
         for r in range(rounds):
             base = []
             steady(serve.port, 5, base)
@@ -124,14 +118,7 @@ def main():
             failures.append("steady client's p99 more than doubled")
         if total_408 != n * rounds or log_408 != n * rounds:
             failures.append("not every slow connection ended with its 408 and record")
-        if serve.stop() != 0:
-            failures.append("albsim serve did not stop cleanly")
-    finally:
-        if serve.proc.poll() is None:
-            serve.proc.kill()
-    for f in failures:
-        print("FAIL:", f)
-    return 1 if failures else 0
+    return run_checks(serve, check)
 
 
 if __name__ == "__main__":

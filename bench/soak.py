@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "robustness"))
-from serve_process import ServeProcess  # noqa: E402
+from serve_process import ServeProcess, get, run_checks  # noqa: E402
 
 CLIENTS = 16
 tls = ssl.create_default_context()
@@ -179,8 +179,8 @@ def wait_records(path, count, timeout=30):
 def main():
     albsim, seconds = sys.argv[1], float(sys.argv[2])
     serve = ServeProcess(albsim, request_timeout="5s", https=True, workers=2)
-    failures = []
-    try:
+
+    def check(failures):
         warmup = min(10.0, seconds / 6)
         warm = Tally()
         errors = run_phase(serve, warmup, warm, 1)
@@ -233,15 +233,7 @@ def main():
             failures.append("open descriptors grew from %d to %d" % (fds0, fds1))
         if rss1 > rss0 * 1.25 + 8192:
             failures.append("RSS grew from %d to %d KiB" % (rss0, rss1))
-        code = serve.stop()
-        if code != 0:
-            failures.append("albsim serve exited with %s" % code)
-    finally:
-        if serve.proc.poll() is None:
-            serve.proc.kill()
-    for f in failures:
-        print("FAIL:", f)
-    return 1 if failures else 0
+    return run_checks(serve, check)
 
 
 if __name__ == "__main__":

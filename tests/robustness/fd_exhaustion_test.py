@@ -10,7 +10,7 @@ import socket
 import sys
 import time
 
-from serve_process import ServeProcess, get
+from serve_process import ServeProcess, get, run_checks
 
 CLIENTS = 400
 LIMIT = 256
@@ -19,8 +19,8 @@ LIMIT = 256
 def main():
     albsim = sys.argv[1]
     serve = ServeProcess(albsim, nofile=LIMIT)
-    failures = []
-    try:
+
+    def check(failures):
         if get(serve.port) != 200:
             failures.append("no 200 before the test")
         clients = []
@@ -61,17 +61,7 @@ def main():
             failures.append("no 200 within 20 s after the clients left")
         else:
             print("resumed %.2f s after the clients left" % resumed_at)
-        code = serve.stop()
-        if code != 0:
-            failures.append("albsim serve exited with %s on SIGTERM" % code)
-    finally:
-        if serve.proc.poll() is None:
-            serve.proc.kill()
-    for f in failures:
-        print("FAIL:", f)
-    if failures:
-        print(serve.text()[-3000:])
-    return 1 if failures else 0
+    return run_checks(serve, check)
 
 
 if __name__ == "__main__":

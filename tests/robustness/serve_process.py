@@ -130,3 +130,23 @@ def get(port, path="/get", timeout=5.0, extra=""):
         return int(m.group(1)) if m else None
     except OSError:
         return None
+
+
+def run_checks(serve, check):
+    """Runs check(failures) against `serve`, then stops it (an exit code other than 0 on SIGTERM
+    is a failure) and kills it if it is still there; prints the failures and returns the exit
+    code for the script."""
+    failures = []
+    try:
+        check(failures)
+        code = serve.stop()
+        if code != 0:
+            failures.append("albsim serve exited with %s on SIGTERM" % code)
+    finally:
+        if serve.proc.poll() is None:
+            serve.proc.kill()
+    for f in failures:
+        print("FAIL:", f)
+    if failures:
+        print(serve.text()[-3000:])
+    return 1 if failures else 0
