@@ -55,8 +55,10 @@ long rss_kib() {
   return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-proxy::proxy_config hostile_config() {
+// Request timeout 3 s, room for 10,000 requests on one connection; `max_body` when given.
+proxy::proxy_config hostile_config(std::uint64_t max_body = 0) {
   auto cfg = base_proxy_config();
+  if (max_body > 0) cfg.limits.max_body = max_body;
   cfg.listeners.at(0).request_timeout = 3s;
   cfg.listeners.at(0).max_requests_per_connection = 20000;
   return cfg;
@@ -123,9 +125,7 @@ TEST(HostileClients, SlowHeaderBytesEachEndWithA408AndASteadyClientKeepsItsLaten
 }
 
 TEST(HostileClients, BodyOverTheLimitWithContentLengthIsRefusedWithoutReadingIt) {
-  auto cfg = hostile_config();
-  cfg.limits.max_body = 4096;
-  proxy_harness h(cfg);
+  proxy_harness h(hostile_config(4096));
   raw_client c;
   ASSERT_EQ(c.connect(h.address(), h.port()), io_result::ok);
   ASSERT_EQ(c.send_all("POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" +
@@ -142,9 +142,7 @@ TEST(HostileClients, BodyOverTheLimitWithContentLengthIsRefusedWithoutReadingIt)
 }
 
 TEST(HostileClients, ChunkedBodyOverTheLimitIsCutOffAtTheLimit) {
-  auto cfg = hostile_config();
-  cfg.limits.max_body = 4096;
-  proxy_harness h(cfg);
+  proxy_harness h(hostile_config(4096));
   raw_client c;
   ASSERT_EQ(c.connect(h.address(), h.port()), io_result::ok);
   // Chunk extensions and a trailer on the way: the framing is valid, only the size is not.

@@ -47,7 +47,8 @@ std::vector<std::string> parse(std::string_view input, const std::vector<std::si
   std::vector<std::string> out;
   request_head head(limits);
   std::string pending;
-  std::size_t next_read = 0, offset = 0, message_bytes = 0;
+  albsim::fuzz::read_feed feed(input, reads);
+  std::size_t message_bytes = 0;
   std::string header;  // the fields as seen when the header completed
   for (;;) {
     error_code ec;
@@ -80,9 +81,7 @@ std::vector<std::string> parse(std::string_view input, const std::vector<std::si
       continue;
     }
     if (n > 0) continue;
-    if (next_read == reads.size()) break;
-    pending.append(input.substr(offset, reads[next_read]));
-    offset += reads[next_read++];
+    if (!feed.next(pending)) break;
   }
   out.push_back("incomplete bytes=" + std::to_string(message_bytes + pending.size()) +
                 " header_done=" + std::to_string(head.header_done()) + " " + header);

@@ -37,7 +37,8 @@ std::vector<std::string> parse(std::string_view input, const std::vector<std::si
   std::vector<std::string> out;
   response_head head(head_request, max_header_block);
   std::string pending, header;
-  std::size_t next_read = 0, offset = 0, message_bytes = 0;
+  albsim::fuzz::read_feed feed(input, reads);
+  std::size_t message_bytes = 0;
   for (;;) {
     error_code ec;
     std::size_t n = head.feed(pending, ec);
@@ -63,9 +64,7 @@ std::vector<std::string> parse(std::string_view input, const std::vector<std::si
       continue;
     }
     if (n > 0) continue;
-    if (next_read == reads.size()) break;
-    pending.append(input.substr(offset, reads[next_read]));
-    offset += reads[next_read++];
+    if (!feed.next(pending)) break;
   }
   // The backend closed: a body that runs until close ends here; anything else is cut short.
   error_code ec;

@@ -18,6 +18,25 @@ std::vector<std::size_t> reads_whole(std::size_t total);
 std::vector<std::size_t> reads_bytewise(std::size_t total);
 std::vector<std::size_t> reads_seeded(std::size_t total, std::uint64_t seed);
 
+// The bytes of `input` handed out in the given read sizes, the way a socket would.
+class read_feed {
+ public:
+  read_feed(std::string_view input, const std::vector<std::size_t>& reads)
+      : input_(input), reads_(reads) {}
+  // Appends the next read to `pending`; false once the input is used up.
+  bool next(std::string& pending) {
+    if (next_ == reads_.size()) return false;
+    pending.append(input_.substr(offset_, reads_[next_]));
+    offset_ += reads_[next_++];
+    return true;
+  }
+
+ private:
+  std::string_view input_;
+  const std::vector<std::size_t>& reads_;
+  std::size_t next_ = 0, offset_ = 0;
+};
+
 // A stable 64-bit hash of the input (FNV-1a), the seed of the random splits.
 std::uint64_t hash_bytes(std::string_view data);
 
