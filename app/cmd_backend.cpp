@@ -8,6 +8,7 @@
 #include <string>
 
 #include "albsim/backend/backend_server.hpp"
+#include "albsim/ops_log.hpp"
 #include "commands.hpp"
 
 namespace albsim::app {
@@ -19,9 +20,11 @@ struct backend_cli {
   std::optional<std::uint16_t> port;
   std::string mode;
   std::optional<int> threads;
+  std::string log_level = "info";
 };
 
 void run_backend(const backend_cli& cli) {
+  configure_ops_log(cli.log_level);
   backend::backend_options options;
   if (!cli.script.empty()) options = backend::load_backend_script(cli.script);
   if (!cli.bind.empty()) options.bind_address = cli.bind;
@@ -39,8 +42,13 @@ void run_backend(const backend_cli& cli) {
   auto server = backend::backend_server::start(options);
   std::cout << "albsim backend " << options.name << " (" << backend::to_string(options.mode)
             << ") listening on " << server->address() << ":" << server->port() << std::endl;
+  // The line above is the documented way for scripts to learn the port (docs/backend.md); the
+  // operational log says the same with a timestamp, and everything after it.
+  ops_log().info("backend {} ({}) listening on {}:{}", options.name,
+                 backend::to_string(options.mode), server->address(), server->port());
   int signal = 0;
   sigwait(&stop_signals, &signal);
+  ops_log().info("backend {}: stopping (signal {})", options.name, signal);
   server->stop();
 }
 
@@ -56,6 +64,10 @@ void add_backend_command(CLI::App& app) {
       ->check(CLI::IsMember({"normal", "refuse", "queue-full-silent", "queue-full-reset"}));
   cmd->add_option("--threads", cli->threads, "io_context threads (default 1)")
       ->check(CLI::Range(1, 64));
+  cmd->add_option("--log-level", cli->log_level,
+                  "albsim's own messages on stderr: trace, debug, info, warn, error, critical, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->capture_default_str();
   cmd->callback([cli] { run_backend(*cli); });
 }
 

@@ -3,11 +3,11 @@
 
 #include <pthread.h>
 #include <csignal>
-#include <iostream>
 #include <map>
 
 #include "albsim/backend/backend_server.hpp"
 #include "albsim/config_error.hpp"
+#include "albsim/ops_log.hpp"
 #include "albsim/proxy/proxy_server.hpp"
 #include "commands.hpp"
 
@@ -18,6 +18,7 @@ struct serve_options {
   std::string config_file;
   std::string access_log;
   int workers = 0;
+  std::string log_level = "info";
 };
 
 int serve(const serve_options& o) {
@@ -27,9 +28,13 @@ int serve(const serve_options& o) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  configure_ops_log(o.log_level);
 
   proxy::proxy_config config = o.config_file.empty() ? proxy::default_proxy_config()
                                                      : proxy::load_proxy_config(o.config_file);
+  ops_log().info("config {}: {} listeners, {} server groups, {} worker threads", config.source_file,
+                 config.listeners.size(), config.server_groups.size(),
+                 o.workers > 0 ? static_cast<std::uint32_t>(o.workers) : config.worker_threads);
   if (!o.access_log.empty()) config.access_log = o.access_log;
   if (o.workers > 0) config.worker_threads = static_cast<std::uint32_t>(o.workers);
 
@@ -44,8 +49,8 @@ int serve(const serve_options& o) {
     opts.port = 0;
     opts.ledger = ledger;
     backends[b.name] = backend::backend_server::start(std::move(opts));
-    std::cerr << "albsim serve: backend " << b.name << " on " << backends[b.name]->address() << ":"
-              << backends[b.name]->port() << "\n";
+    ops_log().info("backend {} on {}:{}", b.name, backends[b.name]->address(),
+                   backends[b.name]->port());
   }
   for (auto& g : config.server_groups) {
     for (auto& s : g.servers) {
@@ -64,20 +69,20 @@ int serve(const serve_options& o) {
   if (!config.access_log.empty()) sink = std::make_shared<proxy::file_log_sink>(config.access_log);
   auto server = proxy::proxy_server::start(config, sink, ledger);
   for (const auto& l : server->listeners()) {
-    std::cerr << "albsim serve: listener " << l.name << " "
-              << (l.protocol == proxy::listener_protocol::https ? "https" : "http") << "://"
-              << l.address << ":" << l.port << "\n";
+    ops_log().info("listener {} {}://{}:{}", l.name,
+                   l.protocol == proxy::listener_protocol::https ? "https" : "http", l.address,
+                   l.port);
   }
-  std::cerr << "albsim serve: ready (Ctrl-C to stop)\n";
+  ops_log().info("ready (Ctrl-C to stop)");
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  std::cerr << "albsim serve: stopping (signal " << sig << ")\n";
+  ops_log().info("stopping (signal {})", sig);
   server->stop();
   for (auto& [name, b] : backends) b->stop();
   auto c = server->counters();
-  std::cerr << "albsim serve: " << c.connections << " connections, " << c.requests << " requests, "
-            << c.records << " access-log records\n";
+  ops_log().info("stopped: {} connections, {} requests, {} access-log records", c.connections,
+                 c.requests, c.records);
   return 0;
 }
 
@@ -89,6 +94,10 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--config", opts->config_file, "YAML config (docs/config.md); default: built-in");
   cmd->add_option("--access-log", opts->access_log, "access-log file, '-' for standard output");
   cmd->add_option("--workers", opts->workers, "worker threads (overrides the config)");
+  cmd->add_option("--log-level", opts->log_level,
+                  "albsim's own messages on stderr: trace, debug, info, warn, error, critical, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->capture_default_str();
   cmd->callback([opts] {
     int rc = serve(*opts);
     if (rc != 0) throw CLI::RuntimeError(rc);

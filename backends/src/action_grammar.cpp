@@ -23,6 +23,20 @@ constexpr std::array<std::pair<std::string_view, action_kind>, 9> k_kind_words{{
     {"stop-reading", action_kind::stop_reading},
 }};
 
+// The header's sizes and durations obey the same bounds as a script's (k_max_size,
+// k_max_duration); past them a value is as wrong as a malformed one.
+std::optional<std::uint64_t> bounded_bytes(std::string_view text) {
+  auto b = parse_bytes(text);
+  if (b && *b > k_max_size) return std::nullopt;
+  return b;
+}
+
+std::optional<std::chrono::nanoseconds> bounded_duration(std::string_view text) {
+  auto d = parse_duration(text);
+  if (d && *d > k_max_duration) return std::nullopt;
+  return d;
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -65,16 +79,19 @@ std::string apply_item(std::string_view key, std::optional<std::string_view> val
   }
   if (key == "delay") {
     if (auto e = need_value("delay=1.5s"); !e.empty()) return e;
-    auto d = parse_duration(*value);
+    auto d = bounded_duration(*value);
     if (!d)
-      return "delay must be a duration such as 2s or 250ms, got '" + std::string(*value) + "'";
+      return "delay must be a duration such as 2s or 250ms (at most 24h), got '" +
+             std::string(*value) + "'";
     out.delay = *d;
     return "";
   }
   if (key == "bytes") {
     if (auto e = need_value("bytes=64KiB"); !e.empty()) return e;
-    auto b = parse_bytes(*value);
-    if (!b) return "bytes must be a size such as 512 or 64KiB, got '" + std::string(*value) + "'";
+    auto b = bounded_bytes(*value);
+    if (!b)
+      return "bytes must be a size such as 512 or 64KiB (at most 1 PiB), got '" +
+             std::string(*value) + "'";
     out.body_bytes = *b;
     return "";
   }
@@ -98,14 +115,14 @@ std::string apply_item(std::string_view key, std::optional<std::string_view> val
     if (auto e = need_value("drip=10/100ms or drip=1KiB/s"); !e.empty()) return e;
     auto slash = value->find('/');
     if (slash == std::string_view::npos) return "drip must be CHUNK/INTERVAL or RATE/s";
-    auto amount = parse_bytes(trim(value->substr(0, slash)));
+    auto amount = bounded_bytes(trim(value->substr(0, slash)));
     auto per = trim(value->substr(slash + 1));
     if (!amount || *amount == 0) return "drip amount must be a size above 0";
     if (per == "s") {
       out.drip = drip_from_rate(*amount);
       return "";
     }
-    auto interval = parse_duration(per);
+    auto interval = bounded_duration(per);
     if (!interval) return "drip interval must be a duration, got '" + std::string(per) + "'";
     out.drip = drip_options{*amount, *interval};
     return "";
@@ -120,14 +137,14 @@ std::string apply_item(std::string_view key, std::optional<std::string_view> val
     case action_kind::reset:
     case action_kind::partial_header:
     case action_kind::partial_body: {
-      auto b = parse_bytes(*value);
+      auto b = bounded_bytes(*value);
       if (!b) return std::string(key) + "=N needs a byte count, got '" + std::string(*value) + "'";
       out.after_bytes = *b;
       return "";
     }
     case action_kind::hang:
     case action_kind::stop_reading: {
-      auto d = parse_duration(*value);
+      auto d = bounded_duration(*value);
       if (!d) return std::string(key) + "=D needs a duration, got '" + std::string(*value) + "'";
       out.hold = *d;
       return "";

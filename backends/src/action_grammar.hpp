@@ -2,6 +2,7 @@
 // naming an action kind, the drip forms, and the override header's grammar (docs/backend.md).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,6 +11,10 @@
 #include "albsim/backend/backend_options.hpp"
 
 namespace albsim::backend {
+
+// Bounds on every duration and size an action names, in a script or in the header alike.
+constexpr std::chrono::nanoseconds k_max_duration = std::chrono::hours(24);
+constexpr std::uint64_t k_max_size = 1ull << 50;  // 1 PiB: "any size", but a bound
 
 // "respond", "close", "reset", "malformed-status", ... ; nullopt for an unknown word.
 std::optional<action_kind> parse_action_kind(std::string_view word);

@@ -11,9 +11,6 @@ namespace {
 using namespace std::chrono_literals;
 using std::chrono::nanoseconds;
 
-constexpr nanoseconds k_max_duration = std::chrono::hours(24);
-constexpr std::uint64_t k_max_size = 1ull << 50;  // 1 PiB: "any size", but a bound
-
 std::vector<std::string> parse_methods(const yaml_cursor& c) {
   std::vector<std::string> out;
   auto add = [&out](const yaml_cursor& m) {

@@ -2,6 +2,8 @@
 // real kernel effect on the listening socket (see docs/backend.md, "Transport modes").
 #include "albsim/backend/backend_server.hpp"
 #include "albsim/fault_ledger.hpp"
+#include "albsim/log_throttle.hpp"
+#include "albsim/ops_log.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -14,10 +16,10 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <iostream>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -40,6 +42,8 @@ using error_code = boost::system::error_code;
 // many held connections we try before giving up on filling the queue.
 constexpr std::chrono::milliseconds k_probe_timeout{100};
 constexpr int k_max_fillers = 16;
+// After a failed accept (descriptors exhausted): how long to wait before trying again.
+constexpr std::chrono::milliseconds k_accept_pause{10};
 
 // Non-blocking connect bounded by `timeout`; true when the handshake completed.
 bool connect_within(tcp::socket& s, const tcp::endpoint& to, std::chrono::milliseconds timeout) {
@@ -96,7 +100,7 @@ class running_backend final : public backend_server {
     work_.reset();
     ioc_.reset();  // destroys the sessions still open, closing their sockets
     if (options_.log_on_stop) {
-      std::cerr << render_summary_line(options_.name, counters()) << "\n";
+      ops_log().info("{}", render_summary_line(options_.name, counters()));
     }
   }
 
@@ -155,7 +159,18 @@ class running_backend final : public backend_server {
                                      : asio::any_io_executor(ioc_->get_executor());
       auto [ec, socket] = co_await acceptor_->async_accept(ex, asio::as_tuple(asio::use_awaitable));
       if (ec == asio::error::operation_aborted) co_return;
-      if (ec) continue;  // e.g. EMFILE or a connection aborted before accept: keep accepting
+      if (ec) {
+        // Out of descriptors (EMFILE) or a connection aborted before accept: say so at most once
+        // a second and pause, instead of retrying in a busy loop; accepting resumes by itself.
+        std::uint64_t held = 0;
+        if (accept_errors_.allow(held)) {
+          ops_log().warn("backend {}: accept failed: {} ({} more since the last report)",
+                         options_.name, ec.message(), held);
+        }
+        asio::steady_timer pause(ex, k_accept_pause);
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
+      }
       if (options_.mode == transport_mode::queue_full_reset) {
         // What tcp_abort_on_overflow=1 does to a connection the queue has no room for: reset it
         // without reading a byte.
@@ -195,6 +210,7 @@ class running_backend final : public backend_server {
   std::uint16_t port_ = 0;
   std::optional<std::uint64_t> kernel_overflows_at_start_;
   std::mutex stop_mutex_;
+  log_throttle accept_errors_;
 };
 
 }  // namespace

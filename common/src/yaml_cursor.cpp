@@ -79,9 +79,10 @@ std::optional<std::uint64_t> parse_bytes(std::string_view text) {
     scale = 1e9;
   else
     return std::nullopt;
-  double v = n * scale;
-  if (v > 1.8e19) return std::nullopt;
-  return static_cast<std::uint64_t>(std::llround(v));
+  double v = std::round(n * scale);
+  // 2^64 and above do not fit (llround would stop at 2^63 and give an unspecified value).
+  if (v >= 18446744073709551616.0) return std::nullopt;
+  return static_cast<std::uint64_t>(v);
 }
 
 std::string format_duration(std::chrono::nanoseconds d) {
@@ -133,6 +134,16 @@ std::string yaml_cursor::child_path(std::string_view key) const {
   return path_ + "." + std::string(key);
 }
 
+std::string yaml_cursor::key_text(const YAML::Node& key) const {
+  // YAML allows a map or a list as a key ("? [a, b]: x"); no albsim file uses one, and yaml-cpp
+  // would throw its own exception converting it to text.
+  if (!key.IsScalar()) {
+    int l = key.Mark().is_null() ? line() : key.Mark().line + 1;
+    throw config_error(*file_, l, path_, "a key must be a plain word, not a map or a list");
+  }
+  return key.Scalar();
+}
+
 void yaml_cursor::fail(const std::string& message) const {
   throw config_error(*file_, line(), path_, message);
 }
@@ -178,7 +189,7 @@ std::vector<std::pair<std::string, yaml_cursor>> yaml_cursor::entries() const {
   if (is_null()) return out;
   if (!node_.IsMap()) fail("expected a map");
   for (auto it = node_.begin(); it != node_.end(); ++it) {
-    std::string key = it->first.as<std::string>();
+    std::string key = key_text(it->first);
     out.emplace_back(key, yaml_cursor(file_, it->second, child_path(key)));
   }
   return out;
@@ -188,7 +199,7 @@ void yaml_cursor::only_keys(std::initializer_list<std::string_view> allowed) con
   if (is_null()) return;
   if (!node_.IsMap()) fail("expected a map");
   for (auto it = node_.begin(); it != node_.end(); ++it) {
-    std::string key = it->first.as<std::string>();
+    std::string key = key_text(it->first);
     bool ok = false;
     for (auto a : allowed) ok = ok || a == key;
     if (!ok) {

@@ -1,5 +1,8 @@
 #include "albsim/proxy/access_log.hpp"
 
+#include "albsim/log_throttle.hpp"
+#include "albsim/ops_log.hpp"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +12,33 @@
 #include <unistd.h>
 
 namespace albsim::proxy {
+namespace {
+
+// A batch this large means the writer woke a dozen times too late (the disk or the CPU is not
+// keeping up); records are not lost, they wait in memory.
+constexpr std::size_t k_behind_bytes = 4 * 1024 * 1024;
+
+void report_behind(std::size_t bytes) {
+  static log_throttle throttle;
+  std::uint64_t held = 0;
+  if (throttle.allow(held)) {
+    ops_log().warn(
+        "access log: the writer is behind, {} KiB of records were waiting ({} more "
+        "since the last report)",
+        bytes / 1024, held);
+  }
+}
+
+void report_write_error(int error) {
+  static log_throttle throttle;
+  std::uint64_t held = 0;
+  if (throttle.allow(held)) {
+    ops_log().error("access log: write failed: {} ({} more since the last report)",
+                    std::strerror(error), held);
+  }
+}
+
+}  // namespace
 
 file_log_sink::file_log_sink(const std::string& path) {
   if (path == "-") {
@@ -78,8 +108,9 @@ void file_log_sink::run() {
     batch.swap(pending_);
     const auto upto = queued_;
     lock.unlock();
-    std::fwrite(batch.data(), 1, batch.size(), file_);
-    std::fflush(file_);
+    if (batch.size() >= k_behind_bytes) report_behind(batch.size());
+    const std::size_t written = std::fwrite(batch.data(), 1, batch.size(), file_);
+    if (std::fflush(file_) != 0 || written != batch.size()) report_write_error(errno);
     // A burst can grow the buffers a lot; do not keep a burst's worth of memory for ever.
     if (batch.capacity() > 16 * k_batch_wake) std::string().swap(batch);
     batch.clear();

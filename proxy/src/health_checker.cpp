@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "albsim/ops_log.hpp"
 #include "server_group.hpp"
 
 namespace albsim::proxy {
@@ -105,7 +106,18 @@ struct health_checker::state : std::enable_shared_from_this<state> {
     {
       std::lock_guard lock(report_mutex);
       if (stopped_for_reports) return;
+      const bool was_healthy = group.healthy(p.index);
       group.report_health(p.index, success);
+      const bool healthy = group.healthy(p.index);
+      if (healthy != was_healthy) {
+        // The threshold was just crossed: one line per change, never one per check.
+        ops_log().log(healthy ? spdlog::level::info : spdlog::level::warn,
+                      "server group {}: {}:{} is now {} ({} {} checks in a row)", group.name(),
+                      p.endpoint.address().to_string(), p.endpoint.port(),
+                      healthy ? "healthy" : "unhealthy",
+                      healthy ? config.healthy_threshold : config.unhealthy_threshold,
+                      healthy ? "passed" : "failed");
+      }
     }
     ++p.attempt;  // any timeout still queued is now stale
     p.timer.expires_at(p.started + config.interval);

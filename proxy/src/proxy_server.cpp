@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "albsim/log_throttle.hpp"
+#include "albsim/ops_log.hpp"
 #include "albsim/proxy/proxy_server.hpp"
 #include "client_session.hpp"
 #include "client_transport.hpp"
@@ -107,6 +109,8 @@ class proxy_server_impl final : public proxy_server {
 
  private:
   static constexpr std::chrono::seconds k_shutdown_grace{5};
+  // After a failed accept (descriptors exhausted): how long to wait before trying again.
+  static constexpr std::chrono::milliseconds k_accept_pause{10};
 
   bool wait_for_sessions(std::chrono::milliseconds bound) {
     auto deadline = std::chrono::steady_clock::now() + bound;
@@ -166,8 +170,16 @@ class proxy_server_impl final : public proxy_server {
       auto [ec, socket] = co_await slot.acceptor->async_accept(slot.owner->ioc, nothrow);
       if (ec == asio::error::operation_aborted || !slot.acceptor->is_open()) co_return;
       if (ec) {
-        // Out of descriptors or similar: back off briefly instead of spinning.
-        asio::steady_timer t(slot.owner->ioc, std::chrono::milliseconds(10));
+        // Out of descriptors or similar: say so at most once a second (every acceptor shares
+        // one throttle) and back off briefly instead of spinning; the pending connections wait
+        // in the listen queue and are accepted once descriptors free up.
+        std::uint64_t held = 0;
+        if (accept_errors_.allow(held)) {
+          ops_log().warn("listener {}: accept failed: {} ({} more since the last report)",
+                         rt_.config.listeners[slot.endpoint.listener_index].name, ec.message(),
+                         held);
+        }
+        asio::steady_timer t(slot.owner->ioc, k_accept_pause);
         co_await t.async_wait(nothrow);
         continue;
       }
@@ -182,6 +194,7 @@ class proxy_server_impl final : public proxy_server {
   std::vector<std::thread> threads_;
   std::vector<bound_listener> bound_;
   bool stopped_ = false;
+  log_throttle accept_errors_;
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include "albsim/scenarios/scenario.hpp"
 
+#include <cstdlib>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -9,9 +11,24 @@
 
 namespace albsim::test {
 
+namespace {
+
+// ALBSIM_TEST_WORKERS=N runs every test proxy with N worker threads and every test backend with
+// N io_context threads (scripts/tsan.sh uses 4, so ThreadSanitizer sees the shared parts:
+// access-log writer, health checks, QPS limiters, server groups).
+int test_threads() {
+  const char* v = std::getenv("ALBSIM_TEST_WORKERS");
+  int n = v ? std::atoi(v) : 0;
+  return n > 0 ? n : 1;
+}
+
+}  // namespace
+
 proxy::proxy_config base_proxy_config() {
   // The same starting point as every scenario: one HTTP listener on 127.0.0.1:0, group "main".
-  return scenarios::base_proxy_config();
+  auto config = scenarios::base_proxy_config();
+  config.worker_threads = static_cast<std::uint32_t>(test_threads());
+  return config;
 }
 
 proxy_harness::proxy_harness(proxy::proxy_config config, int backends,
@@ -22,6 +39,7 @@ proxy_harness::proxy_harness(proxy::proxy_config config, int backends,
     backend::backend_options o;
     o.name = "backend-" + std::to_string(i + 1);
     o.ledger = ledger_;
+    o.threads = test_threads();
     backends_.push_back(backend::backend_server::start(o));
   }
   for (auto& g : config.server_groups) {

@@ -76,6 +76,7 @@ class yaml_cursor {
 
  private:
   std::string child_path(std::string_view key) const;
+  std::string key_text(const YAML::Node& key) const;  // a map key; config_error unless scalar
 
   std::shared_ptr<const std::string> file_;
   YAML::Node node_;

@@ -1,0 +1,23 @@
+// libFuzzer harness: the scenario loader (albsim/scenarios/scenario.hpp), which also carries a
+// proxy config delta and backend scripts inside the file.
+// Properties: a load succeeds or names file and message (load_property.hpp); a scenario that
+// loads loads again to the same scenario.
+#include <cstdint>
+#include <string>
+
+#include "load_property.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace albsim;
+  std::string text(reinterpret_cast<const char*>(data), size);
+  auto load = [](const std::string& t) {
+    return scenarios::load_scenario_text(t, fuzz::k_input_name);
+  };
+  auto first = fuzz::load_or_reject(text, load);
+  if (!first) return 0;
+  auto second = fuzz::load_or_reject(text, load);
+  if (!second) std::abort();
+  fuzz::require_same(fuzz::fingerprint(*first), fuzz::fingerprint(*second),
+                     "scenario: two loads of one text differ");
+  return 0;
+}
