@@ -23,13 +23,7 @@ proxy::proxy_config config_for(const recording_backend& b, bool https = false) {
     l.protocol = proxy::listener_protocol::https;
     cfg.listeners.push_back(l);
   }
-  for (auto& g : cfg.server_groups) {
-    if (g.name != "main") continue;
-    proxy::server_config s;
-    s.address = "127.0.0.1";
-    s.port = b.port();
-    g.servers.push_back(s);
-  }
+  add_server(cfg, "127.0.0.1", b.port());
   return cfg;
 }
 

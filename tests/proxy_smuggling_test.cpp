@@ -198,13 +198,7 @@ TEST_P(Smuggling, ClientAndBackendAgreeOrTheBalancerRefuses) {
   recording_backend b;
   auto cfg = base_proxy_config();
   cfg.listeners.front().request_timeout = 1s;  // a case that never completes ends with a 408
-  for (auto& g : cfg.server_groups) {
-    if (g.name != "main") continue;
-    proxy::server_config s;
-    s.address = "127.0.0.1";
-    s.port = b.port();
-    g.servers.push_back(s);
-  }
+  add_server(cfg, "127.0.0.1", b.port());
   proxy_harness h(cfg, 0);
   raw_client client;
   ASSERT_EQ(client.connect(h.address(), h.port()), io_result::ok);

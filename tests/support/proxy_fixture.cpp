@@ -31,6 +31,16 @@ proxy::proxy_config base_proxy_config() {
   return config;
 }
 
+void add_server(proxy::proxy_config& config, const std::string& address, std::uint16_t port) {
+  for (auto& g : config.server_groups) {
+    if (g.name != "main") continue;
+    proxy::server_config s;
+    s.address = address;
+    s.port = port;
+    g.servers.push_back(s);
+  }
+}
+
 proxy_harness::proxy_harness(proxy::proxy_config config, int backends,
                              std::shared_ptr<fault_ledger> ledger)
     : log_(std::make_shared<proxy::memory_log_sink>()),

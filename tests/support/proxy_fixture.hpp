@@ -18,6 +18,8 @@ namespace albsim::test {
 
 // A config with one HTTP listener on 127.0.0.1:0 and one group "main" with no servers yet.
 proxy::proxy_config base_proxy_config();
+// Adds a server at `address`:`port` to the group "main" (e.g. a backend the test runs itself).
+void add_server(proxy::proxy_config& config, const std::string& address, std::uint16_t port);
 
 class proxy_harness {
  public:
