@@ -12,6 +12,11 @@ namespace {
 
 using namespace cause_ids;
 
+std::string kib(std::uint64_t bytes) {
+  if (bytes % 1024 == 0) return std::to_string(bytes / 1024) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
 std::string secs(std::chrono::nanoseconds d) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f s", std::chrono::duration<double>(d).count());
@@ -126,10 +131,20 @@ std::optional<decision> outcome_table::rewritten_status(int upstream_status) con
 }
 
 decision outcome_table::client(client_event e, const event_context& c) const {
+  decision d = client_reading(e, c);
+  // A client that closed its connection is not there to be answered: the record is all.
+  d.reply = e != client_event::closed_early && e != client_event::left_before_response;
+  // The guide: a request throttled by a QPS limit gets 503 with this header.
+  if (e == client_event::qps_limited) d.reply_headers = "ALB-QPS-Limited: Limited\r\n";
+  return d;
+}
+
+decision outcome_table::client_reading(client_event e, const event_context& c) {
   switch (e) {
     case client_event::header_line_too_long:
       return make(400, "-", k_400_header_too_large,
-                  "a request header line is longer than the 32 KiB the balancer accepts" +
+                  "a request header line is longer than the " + kib(c.limit_bytes) +
+                      " the balancer accepts" +
                       (c.extra.empty() ? std::string() : " (" + c.extra + ")"));
     case client_event::bad_framing:
       return make(
@@ -155,7 +170,8 @@ decision outcome_table::client(client_event e, const event_context& c) const {
       return make(405, "-", k_405_trace, "the balancer does not allow the TRACE method");
     case client_event::uri_too_long:
       return make(414, "-", k_414_uri_too_long,
-                  "the request target is longer than the 32 KiB the balancer accepts" +
+                  "the request target is longer than the " + kib(c.limit_bytes) +
+                      " the balancer accepts" +
                       (c.extra.empty() ? std::string() : " (" + c.extra + ")"));
     case client_event::request_timeout: {
       std::string base =
@@ -231,25 +247,27 @@ decision outcome_table::client(client_event e, const event_context& c) const {
 }  // namespace albsim::proxy
 
 namespace albsim::proxy {
-std::string_view passthrough_cause(int status) {
+passthrough_reading passthrough(int status) {
   using namespace cause_ids;
+  constexpr std::string_view before = "the backend itself answered ";
+  constexpr std::string_view after = "; the balancer passed it on unchanged";
   switch (status) {
     case 400:
-      return k_400_backend_returned;
+      return {k_400_backend_returned, before, after};
     case 405:
-      return k_405_backend_returned;
+      return {k_405_backend_returned, before, after};
     case 414:
-      return k_414_backend_returned;
+      return {k_414_backend_returned, before, after};
     case 500:
-      return k_500_backend_returned;
+      return {k_500_backend_returned, before, after};
     case 502:
-      return k_502_backend_returned;
+      return {k_502_backend_returned, before, after};
     case 503:
-      return k_503_backend_returned;
+      return {k_503_backend_returned, before, after};
     case 504:
-      return k_504_backend_returned;
+      return {k_504_backend_returned, before, after};
     default:
-      return k_cause_ok;
+      return {k_cause_ok, "the backend answered ", ""};
   }
 }
 }  // namespace albsim::proxy
