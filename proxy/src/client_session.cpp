@@ -16,9 +16,9 @@
 #include "exchange_state.hpp"
 #include "local_reply.hpp"
 #include "proxy_runtime.hpp"
-#include "router.hpp"
+#include "record_writer.hpp"
+#include "request_admission.hpp"
 #include "session_control.hpp"
-#include "trace_header.hpp"
 #include "upstream_exchange.hpp"
 #include "upstream_side.hpp"
 #include "worker.hpp"
@@ -33,19 +33,6 @@ constexpr auto k_reply_min_left = std::chrono::seconds(1);
 constexpr auto k_reply_grace = std::chrono::seconds(5);
 // Closing politely never waits on the peer longer than this.
 constexpr auto k_close_grace = std::chrono::seconds(1);
-
-// The wall-clock time of a steady-clock instant. The offset between the clocks is re-read at
-// most once a second per thread, which spares a clock read per request.
-std::chrono::system_clock::time_point wall_time(clock::time_point t) {
-  thread_local clock::time_point base_steady{};
-  thread_local std::chrono::system_clock::time_point base_wall{};
-  if (base_steady == clock::time_point{} || t - base_steady > std::chrono::seconds(1)) {
-    base_steady = clock::now();
-    base_wall = std::chrono::system_clock::now();
-  }
-  return base_wall +
-         std::chrono::duration_cast<std::chrono::system_clock::duration>(t - base_steady);
-}
 
 std::string_view view(const relay_buffer& b) {
   return {static_cast<const char*>(b.data().data()), b.size()};
@@ -63,6 +50,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
         client_(rt, w, ep_, std::move(s)),
         up_(w, limits_),
         exchange_(rt, ep_, client_, up_),
+        admission_(rt, ep_, client_),
+        records_(rt, ep_, client_),
         request_head_(head_limits_()) {
     client_.cancels_with(up_.socket());
     w_.sessions.insert(this);
@@ -96,7 +85,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
 
   void abort() override {
     draining_ = true;
-    aborted_ = true;
+    records_.interrupted();
     client_.interrupt();
   }
 
@@ -124,7 +113,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
   task<void> plain_on_https() {
     const auto start = clock::now();
     exchange_state x(record_, request_head_, start);
-    start_record(x.r, start);
+    records_.start(x.r, start);
     client_.arm(start + lc_.request_timeout);
     relay_buffer& in = client_.buffer();
     for (;;) {
@@ -136,10 +125,10 @@ class client_session final : public std::enable_shared_from_this<client_session>
       auto [rec, got] = co_await client_.read_some();
       if (rec) break;
     }
-    fill_request_fields(x.r, x.head);
+    record_writer::fill_request(x.r, x.head);
     x.mark_request_read(x.consumed + in.size());
     const decision d = rt_.outcomes.client(client_event::plain_http_on_https, {});
-    apply(x.r, d);
+    record_writer::apply(x.r, d);
     co_await send_own_reply(x, k_plain_http_on_https_body, "", true);
   }
 
@@ -168,14 +157,14 @@ class client_session final : public std::enable_shared_from_this<client_session>
     // connection's, reused request after request.
     exchange_state x(record_, request_head_, first_byte_at);
     x.last = last;
-    start_record(x.r, first_byte_at);
+    records_.start(x.r, first_byte_at);
     client_.arm(first_byte_at + lc_.request_timeout);
 
     if (auto ended = co_await read_head(x, pipelined)) {
       co_await conclude(x, *ended, true);
       co_return false;
     }
-    fill_request_fields(x.r, x.head);
+    record_writer::fill_request(x.r, x.head);
     x.head_done = clock::now();
     ++rt_.requests;
     const bool body_pending = !x.head.done();
@@ -183,8 +172,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
 
     // The balancer's own refusals, admission and routing. The request was read whole unless
     // its body is still pending (then the connection closes).
-    routed to;
-    if (auto refused = admit_and_route(x, to)) {
+    request_admission::routed to;
+    if (auto refused = admission_.admit_and_route(x, to)) {
       x.mark_request_read(x.consumed);
       co_await conclude(x, *refused, body_pending || last);
       co_return !body_pending && !last && x.head.keep_alive();
@@ -200,7 +189,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
       co_await conclude(x, *failed, true);
       co_return false;
     }
-    emit(x.r, x.start, x.answered_at);
+    records_.emit(x.r, x.start, x.answered_at);
     co_return x.keep && !draining_;
   }
 
@@ -214,7 +203,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
         const std::string_view data = view(in);
         const std::size_t n = x.head.feed(data, ec);
         if (ec) {
-          fill_request_fields(x.r, x.head);
+          record_writer::fill_request(x.r, x.head);
           x.mark_request_read(x.consumed + in.size());
           co_return head_error(ec, data, pipelined);
         }
@@ -262,76 +251,13 @@ class client_session final : public std::enable_shared_from_this<client_session>
     return stage_event::of(e, std::move(c));
   }
 
-  struct routed {
-    server_group* group = nullptr;
-    int index = -1;
-  };
-
-  // The refusals before the upstream: TRACE, a forwarding loop, the QPS limits, a group with
-  // no server to pick. nullopt: `to` names the server, and x knows where the request goes.
-  std::optional<stage_event> admit_and_route(exchange_state& x, routed& to) {
-    const request_head& head = x.head;
-    if (head.is_trace()) return stage_event::of(client_event::trace_method, client_.context());
-    const route rt = route_request(lc_, head.host(), head.target());
-    x.trace = &trace_for(*rt.rule_name);
-    if (!head.trace().empty() && forwarding_loop(head.trace(), *x.trace)) {
-      event_context c = client_.context();
-      c.extra = "ALICLOUD-ALB-TRACE: " + head.trace();
-      return stage_event::of(client_event::forwarding_loop, std::move(c));
-    }
-    auto adm = rt_.limiter.admit(ep_.vip_index, ep_.listener_index, rt.rule_index, client_.ip());
-    if (!adm.admitted) {
-      event_context c = client_.context();
-      c.limiter = adm.limiter;
-      c.vip_share_limited = adm.vip_share;
-      return stage_event::of(client_event::qps_limited, std::move(c));
-    }
-    if (rt.group_name != group_name_) {  // the group by name, looked up again only on a change
-      group_name_ = rt.group_name;
-      group_ = rt_.group(*rt.group_name);
-    }
-    server_group::pick_result pick;
-    if (group_) {
-      pick = group_->pick(client_.ip_hash());
-    } else {
-      pick.failure = server_group::pick_failure::empty;
-    }
-    if (pick.index < 0) {
-      return stage_event::of(pick.failure == server_group::pick_failure::all_zero_weight
-                                 ? client_event::all_zero_weight
-                                 : client_event::no_server,
-                             client_.context());
-    }
-    to = {group_, pick.index};
-    const server_config& server = group_->server(pick.index);
-    if (&server != key_server_) {  // a connection usually goes to the same few servers
-      key_server_ = &server;
-      server_key_ = server.address + ":" + std::to_string(server.port);
-      latency_slot_ = &rt_.latency.slot_for(server_key_);
-    }
-    x.server = &server;
-    x.server_key = &server_key_;
-    x.latency = latency_slot_;
-    x.r.upstream_addr = server_key_;
-    return std::nullopt;
-  }
-
-  // The trace value of the rule that forwarded (computed again only when the rule changes).
-  const std::string& trace_for(const std::string& rule_name) {
-    if (rule_name != trace_rule_) {
-      trace_rule_ = rule_name;
-      trace_ = trace_hash(rt_.config.instance.id + "/" + lc_.name + "/" + rule_name);
-    }
-    return trace_;
-  }
-
   // ---- the one place an early end becomes a status, a reply and a record ------------------------
   task<void> conclude(exchange_state& x, const stage_event& e, bool close) {
     if (e.from == stage_event::side::none) co_return;
     const decision d = decide(e);
-    apply(x.r, d);
+    record_writer::apply(x.r, d);
     if (!d.reply) {
-      emit(x.r, x.start);
+      records_.emit(x.r, x.start);
       co_return;
     }
     co_await send_own_reply(x, local_reply_body(d.status), d.reply_headers, close);
@@ -348,13 +274,6 @@ class client_session final : public std::enable_shared_from_this<client_session>
     }
   }
 
-  static void apply(access_log_record& r, const decision& d) {
-    r.status = d.status;
-    r.upstream_status = d.upstream_status;
-    r.sim_cause = d.cause;
-    r.sim_detail = d.detail;
-  }
-
   // A reply the balancer makes itself, then the record.
   task<void> send_own_reply(exchange_state& x, std::string_view body,
                             std::string_view extra_headers, bool close) {
@@ -367,49 +286,13 @@ class client_session final : public std::enable_shared_from_this<client_session>
     if (!ec) x.r.body_bytes_sent = body.size();
     x.r.write_response_time =
         std::chrono::duration<double, std::milli>(clock::now() - write_start).count();
-    emit(x.r, x.start);
+    records_.emit(x.r, x.start);
   }
 
   // ---- records ----------------------------------------------------------------------------------
   head_limits head_limits_() const {
     return head_limits{limits_.max_uri, limits_.max_header_line,
                        static_cast<std::uint32_t>(limits_.max_header_block), limits_.max_body};
-  }
-
-  // `first_byte`: when the request's first byte arrived (the record's time).
-  void start_record(access_log_record& r, clock::time_point first_byte) {
-    r.clear();
-    r.time = wall_time(first_byte);
-    r.app_lb_id.assign(rt_.config.instance.id);
-    r.vip_addr.assign(ep_.vip);
-    r.slb_vport = ep_.port;
-    r.client_ip.assign(client_.ip());
-    r.client_port = client_.port();
-    r.https = lc_.protocol == listener_protocol::https;
-    r.upstream_status.assign("-");
-  }
-
-  static void fill_request_fields(access_log_record& r, const request_head& h) {
-    r.request_method = h.method();
-    r.request_uri = h.target();
-    r.server_protocol = h.version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
-    r.host = h.host();
-    r.http_user_agent = h.user_agent();
-    r.http_referer = h.referer();
-    r.http_x_forwarded_for = h.x_forwarded_for();
-    r.http_x_real_ip = h.x_real_ip();
-  }
-
-  // `now`: when the answer was complete, if the caller already read the clock.
-  void emit(access_log_record& r, clock::time_point start, clock::time_point now = {}) {
-    if (now == clock::time_point{}) now = clock::now();
-    if (aborted_) r.sim_detail += "; interrupted because the balancer was stopping";
-    r.request_time = std::chrono::duration<double>(now - start).count();
-    r.tcpinfo_rtt = client_.tcpinfo_rtt(now);
-    r.ssl_protocol = client_.ssl_protocol();
-    r.ssl_cipher = client_.ssl_cipher();
-    ++rt_.records;
-    if (rt_.log) rt_.log->write(r.render_view());
   }
 
   std::coroutine_handle<> root_;  // the connection's outermost coroutine while it runs
@@ -421,19 +304,13 @@ class client_session final : public std::enable_shared_from_this<client_session>
   client_side client_;
   upstream_side up_;
   upstream_exchange exchange_;
+  request_admission admission_;
+  record_writer records_;
   // Reused by every request of the connection (they keep the memory they have grown).
   access_log_record record_;
   request_head request_head_;
-  const std::string* group_name_ = nullptr;  // the group name group_ was looked up by
-  server_group* group_ = nullptr;
-  const server_config* key_server_ = nullptr;       // the server server_key_ names
-  std::string server_key_;                          // "ip:port" of the last server picked
-  latency_baseline::slot* latency_slot_ = nullptr;  // that server's usual latency
-  std::string trace_rule_{'\0'};                    // the rule trace_ was computed for
-  std::string trace_;
   std::uint64_t after_length_body_ = 0;  // the last request's Content-Length body, if any
   bool draining_ = false;                // the proxy is stopping: no further requests
-  bool aborted_ = false;                 // the proxy stopped before this request finished
 };
 
 }  // namespace

@@ -74,6 +74,63 @@ const upstream_row& row_of(exchange_event e) {
   return k_upstream_rows[0];  // unreachable: every event has a row
 }
 
+// 408: which part of the path made the request late.
+decision request_timeout_reading(const event_context& c) {
+  std::string base =
+      "the request was not complete within the request timeout of " + secs(c.timeout);
+  if (c.client_link_impaired) {
+    return make(408, "-", k_408_client_slow_link,
+                base + "; the client link adds round-trip time or loss");
+  }
+  if (c.bandwidth_throttled) {
+    return make(408, "-", k_408_bandwidth_throttled,
+                base + "; the instance bandwidth cap held the upload back");
+  }
+  return make(408, "-", k_408_request_incomplete,
+              base + (c.extra.empty() ? std::string() : " (" + c.extra + ")"));
+}
+
+// 499: why the client left, told apart by what the balancer knows (albsim's rule).
+decision left_reading(const event_context& c) {
+  std::string base = "the client closed the connection after " + secs(c.waited) +
+                     " without waiting for the answer";
+  if (!c.extra.empty()) base += " (" + c.extra + ")";
+  // albsim's rule: once the request was with the backend, "-" would claim it never was.
+  // A status line that had arrived stays the record's upstream_status.
+  const std::string up = c.backend_status       ? std::to_string(c.backend_status)
+                         : c.waiting_on_backend ? "499"
+                                                : "-";
+  if (c.client_link_impaired) {
+    return make(499, up, k_499_client_slow_link,
+                base + "; the client link adds round-trip time or loss");
+  }
+  if (c.bandwidth_throttled) {
+    return make(499, up, k_499_bandwidth_throttled,
+                base + "; the instance bandwidth cap slowed the answer");
+  }
+  if (c.waiting_on_backend) {
+    // Rule: the client gave up within k_abort_window of sending (no latency could explain it),
+    // or before the backend's usual latency (its timeout is too short), or after waiting longer
+    // than twice the usual latency (the backend was slow this time).
+    if (!c.during_response_body && c.waited < k_abort_window) {
+      return make(499, up, k_499_client_aborted,
+                  base + "; it left at once, before any backend could have answered");
+    }
+    if (c.usual_latency && c.waited < 2 * *c.usual_latency) {
+      return make(499, up, k_499_client_timeout_too_short,
+                  base + "; the backend usually answers in " + secs(*c.usual_latency) +
+                      ", so the client's timeout is shorter than normal latency");
+    }
+    return make(499, up, k_499_backend_slow,
+                base +
+                    (c.during_response_body ? "; the backend's answer was still arriving"
+                                            : "; the backend had not answered yet") +
+                    (c.usual_latency ? " (it usually takes " + secs(*c.usual_latency) + ")"
+                                     : std::string()));
+  }
+  return make(499, up, k_499_client_aborted, base);
+}
+
 }  // namespace
 
 outcome_table::outcome_table(const std::map<exchange_event, outcome>& overrides,
@@ -173,59 +230,10 @@ decision outcome_table::client_reading(client_event e, const event_context& c) {
                   "the request target is longer than the " + kib(c.limit_bytes) +
                       " the balancer accepts" +
                       (c.extra.empty() ? std::string() : " (" + c.extra + ")"));
-    case client_event::request_timeout: {
-      std::string base =
-          "the request was not complete within the request timeout of " + secs(c.timeout);
-      if (c.client_link_impaired) {
-        return make(408, "-", k_408_client_slow_link,
-                    base + "; the client link adds round-trip time or loss");
-      }
-      if (c.bandwidth_throttled) {
-        return make(408, "-", k_408_bandwidth_throttled,
-                    base + "; the instance bandwidth cap held the upload back");
-      }
-      return make(408, "-", k_408_request_incomplete,
-                  base + (c.extra.empty() ? std::string() : " (" + c.extra + ")"));
-    }
-    case client_event::left_before_response: {
-      std::string base = "the client closed the connection after " + secs(c.waited) +
-                         " without waiting for the answer";
-      if (!c.extra.empty()) base += " (" + c.extra + ")";
-      // albsim's rule: once the request was with the backend, "-" would claim it never was.
-      // A status line that had arrived stays the record's upstream_status.
-      const std::string up = c.backend_status       ? std::to_string(c.backend_status)
-                             : c.waiting_on_backend ? "499"
-                                                    : "-";
-      if (c.client_link_impaired) {
-        return make(499, up, k_499_client_slow_link,
-                    base + "; the client link adds round-trip time or loss");
-      }
-      if (c.bandwidth_throttled) {
-        return make(499, up, k_499_bandwidth_throttled,
-                    base + "; the instance bandwidth cap slowed the answer");
-      }
-      if (c.waiting_on_backend) {
-        // Rule: the client gave up within k_abort_window of sending (no latency could explain it),
-        // or before the backend's usual latency (its timeout is too short), or after waiting longer
-        // than twice the usual latency (the backend was slow this time).
-        if (!c.during_response_body && c.waited < k_abort_window) {
-          return make(499, up, k_499_client_aborted,
-                      base + "; it left at once, before any backend could have answered");
-        }
-        if (c.usual_latency && c.waited < 2 * *c.usual_latency) {
-          return make(499, up, k_499_client_timeout_too_short,
-                      base + "; the backend usually answers in " + secs(*c.usual_latency) +
-                          ", so the client's timeout is shorter than normal latency");
-        }
-        return make(499, up, k_499_backend_slow,
-                    base +
-                        (c.during_response_body ? "; the backend's answer was still arriving"
-                                                : "; the backend had not answered yet") +
-                        (c.usual_latency ? " (it usually takes " + secs(*c.usual_latency) + ")"
-                                         : std::string()));
-      }
-      return make(499, up, k_499_client_aborted, base);
-    }
+    case client_event::request_timeout:
+      return request_timeout_reading(c);
+    case client_event::left_before_response:
+      return left_reading(c);
     case client_event::qps_limited:
       if (c.vip_share_limited) {
         return make(503, "-", k_503_single_vip,

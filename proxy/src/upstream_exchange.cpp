@@ -155,34 +155,27 @@ task<std::optional<stage_event>> upstream_exchange::send_request(exchange_state&
   co_return std::nullopt;
 }
 
-// The response head, under the request timeout, while watching for the client leaving.
-task<std::optional<stage_event>> upstream_exchange::read_response_head(exchange_state& x) {
-  client_.arm(x.request_done + lc_.request_timeout);
-  client_.reset_left();
-  if (client_.buffer().size() == 0) client_.watch();
+// Reads until the response head is complete (interim 1xx answers skipped). Returns the
+// failure, if any; a client that left shows in client_.left().
+task<std::optional<exchange_event>> upstream_exchange::await_head(exchange_state& x,
+                                                                  std::string& detail) {
   response_head& rh = up_.head();
   relay_buffer& in = up_.buffer();
-  up_.reset_head(x.head.is_head());
   std::uint64_t received = 0;
-  std::optional<exchange_event> failure;
-  std::string failure_detail;
   for (;;) {
     if (in.size() > 0) {
       error_code ec;
       const std::size_t n = rh.feed(view(in), ec);
       if (ec) {
-        failure = exchange_event::malformed_response;
-        failure_detail = ec.message();
-        break;
+        detail = ec.message();
+        co_return exchange_event::malformed_response;
       }
       in.consume(n);
       if (rh.header_done()) {
-        if (rh.status() >= 100 && rh.status() < 200 && rh.status() != 101) {
-          // An interim answer (e.g. 100 Continue): the balancer already sent its own.
-          up_.reset_head(x.head.is_head());
-          continue;
-        }
-        break;
+        if (rh.status() >= 200 || rh.status() == 101) co_return std::nullopt;
+        // An interim answer (e.g. 100 Continue): the balancer already sent its own.
+        up_.reset_head(x.head.is_head());
+        continue;
       }
     }
     // The backend cannot have answered a request sent a moment ago: let the work already
@@ -190,29 +183,35 @@ task<std::optional<stage_event>> upstream_exchange::read_response_head(exchange_
     // system call that finds nothing.
     if (received == 0) {
       co_await up_.yield();
-      if (client_.left() || client_.timed_out()) {  // nothing was waiting to be cancelled
-        if (client_.timed_out() && !client_.left()) failure = exchange_event::response_timeout;
-        break;
-      }
+      if (client_.left()) co_return std::nullopt;
+      if (client_.timed_out()) co_return exchange_event::response_timeout;
     }
     auto [ec, n] = co_await up_.async_read();
     up_.commit(n);
     received += n;
-    if (client_.left()) break;
-    if (client_.timed_out()) {
-      failure = exchange_event::response_timeout;
-      break;
-    }
+    if (client_.left()) co_return std::nullopt;
+    if (client_.timed_out()) co_return exchange_event::response_timeout;
     if (ec) {
       // A FIN before any byte is a close without an answer; any other end before any byte is
       // a reset; an end after some bytes leaves the head incomplete.
-      failure = received > 0             ? exchange_event::partial_response_header
-                : ec == asio::error::eof ? exchange_event::closed_before_response
-                                         : exchange_event::reset_before_response;
-      failure_detail = ec.message();
-      break;
+      detail = ec.message();
+      if (received > 0) co_return exchange_event::partial_response_header;
+      if (ec == asio::error::eof) co_return exchange_event::closed_before_response;
+      co_return exchange_event::reset_before_response;
     }
   }
+}
+
+// The response head, under the request timeout, while watching for the client leaving.
+task<std::optional<stage_event>> upstream_exchange::read_response_head(exchange_state& x) {
+  client_.arm(x.request_done + lc_.request_timeout);
+  client_.reset_left();
+  if (client_.buffer().size() == 0) client_.watch();
+  up_.reset_head(x.head.is_head());
+  std::string failure_detail;
+  const std::optional<exchange_event> failure = co_await await_head(x, failure_detail);
+  response_head& rh = up_.head();
+  relay_buffer& in = up_.buffer();
   client_.stop_watch();
   if (client_.left()) {
     event_context c = client_.context();
@@ -258,7 +257,6 @@ std::string& upstream_exchange::client_head(std::string_view status_text, bool c
 task<std::optional<stage_event>> upstream_exchange::relay_response(exchange_state& x) {
   access_log_record& r = x.r;
   response_head& rh = up_.head();
-  relay_buffer& in = up_.buffer();
   const int status = rh.status();
   r.status = status;
   char digits[12];
@@ -271,10 +269,39 @@ task<std::optional<stage_event>> upstream_exchange::relay_response(exchange_stat
   const bool close_client =
       x.last || !x.head.keep_alive() || x.head.version() == 10 || rh.need_eof();
   std::string& head_out = client_head(status_text, close_client);
-  std::uint64_t body_out = 0;
+  const relay_end end = co_await stream(head_out, r);
+  const auto done = clock::now();
+  x.answered_at = done;
+  x.upstream_time_until(done);
+  r.write_response_time =
+      std::chrono::duration<double, std::milli>(done - x.response_head_at).count();
+  // body_bytes_sent counts the body (with its framing) as it left the balancer.
+  r.body_bytes_sent = end.body_bytes;
+  if (!end.client_ok) {
+    event_context c = client_.context();
+    c.waited = done - x.request_done;
+    c.usual_latency = latency_baseline::usual(*x.latency);
+    c.waiting_on_backend = true;
+    c.during_response_body = true;
+    c.backend_status = status;
+    c.extra = "it left while the response was being sent (" + std::to_string(end.body_bytes) +
+              " body bytes delivered)";
+    up_.drop();
+    co_return stage_event::of(client_event::left_before_response, std::move(c));
+  }
+  up_.release(*x.server_key, end.upstream_ok && rh.done() && rh.keep_alive());
+  x.keep = end.upstream_ok && !close_client;
+  co_return std::nullopt;
+}
+
+// Streams the answer to the client: the head (with a small body in the same send), then the
+// body as the backend sends it, each read under the request timeout.
+task<upstream_exchange::relay_end> upstream_exchange::stream(std::string& head_out,
+                                                             access_log_record& r) {
+  response_head& rh = up_.head();
+  relay_buffer& in = up_.buffer();
+  relay_end end;
   bool head_sent = false;
-  bool upstream_ok = true;
-  bool client_ok = true;
   for (;;) {
     std::string_view chunk;
     if (!rh.done() && in.size() > 0) {
@@ -282,7 +309,7 @@ task<std::optional<stage_event>> upstream_exchange::relay_response(exchange_stat
       const std::string_view data = view(in);
       const std::size_t n = rh.feed(data, ec);
       if (ec) {
-        upstream_ok = false;
+        end.upstream_ok = false;
         r.sim_detail += "; the response body's framing broke: " + ec.message();
         break;
       }
@@ -298,10 +325,10 @@ task<std::optional<stage_event>> upstream_exchange::relay_response(exchange_stat
         second = {};
       }
       if (co_await client_.write(first, second)) {
-        client_ok = false;
+        end.client_ok = false;
         break;
       }
-      body_out += chunk.size();
+      end.body_bytes += chunk.size();
       in.consume(chunk.size());
       head_sent = true;
     }
@@ -315,35 +342,14 @@ task<std::optional<stage_event>> upstream_exchange::relay_response(exchange_stat
       break;
     }
     if (ec || client_.timed_out()) {
-      upstream_ok = false;
+      end.upstream_ok = false;
       r.sim_detail += "; the backend's response ended early (" +
                       (client_.timed_out() ? std::string("timed out") : ec.message()) +
                       "), so the client got a truncated body";
       break;
     }
   }
-  const auto done = clock::now();
-  x.answered_at = done;
-  x.upstream_time_until(done);
-  r.write_response_time =
-      std::chrono::duration<double, std::milli>(done - x.response_head_at).count();
-  // body_bytes_sent counts the body (with its framing) as it left the balancer.
-  r.body_bytes_sent = body_out;
-  if (!client_ok) {
-    event_context c = client_.context();
-    c.waited = done - x.request_done;
-    c.usual_latency = latency_baseline::usual(*x.latency);
-    c.waiting_on_backend = true;
-    c.during_response_body = true;
-    c.backend_status = status;
-    c.extra = "it left while the response was being sent (" + std::to_string(body_out) +
-              " body bytes delivered)";
-    up_.drop();
-    co_return stage_event::of(client_event::left_before_response, std::move(c));
-  }
-  up_.release(*x.server_key, upstream_ok && rh.done() && rh.keep_alive());
-  x.keep = upstream_ok && !close_client;
-  co_return std::nullopt;
+  co_return end;
 }
 
 // One Host, and the framing as the proxy itself frames the body it forwards. An HTTP/1.0

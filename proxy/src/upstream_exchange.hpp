@@ -36,6 +36,15 @@ class upstream_exchange {
   task<std::optional<stage_event>> read_response_head(exchange_state& x);
   task<std::optional<stage_event>> relay_response(exchange_state& x);
 
+  task<std::optional<exchange_event>> await_head(exchange_state& x, std::string& detail);
+  // How streaming the answer ended.
+  struct relay_end {
+    std::uint64_t body_bytes = 0;  // body bytes (with their framing) the client took
+    bool upstream_ok = true;       // the backend's answer was whole
+    bool client_ok = true;         // the client took all of it
+  };
+  task<relay_end> stream(std::string& head_out, access_log_record& r);
+
   // The head sent upstream, built in a buffer the connection reuses.
   const std::string& upstream_head(const exchange_state& x);
   // The answer's head for the client (reused buffer).
