@@ -158,5 +158,58 @@ TEST(backend_transport_test, stop_is_prompt_with_connections_open) {
   EXPECT_NE(c.read_until_close(out, 1000ms), io_result::timeout);
 }
 
+// The backend's read deadlines: an idle connection closes after idle_timeout; a request whose
+// head stops arriving closes after request_timeout (counted from its first byte), unanswered.
+TEST(backend_transport_test, idle_connection_closes_after_idle_timeout) {
+  backend_options o;
+  o.log_on_stop = false;
+  o.idle_timeout = 300ms;
+  auto server = backend_server::start(o);
+  raw_client c;
+  ASSERT_EQ(c.connect(server->address(), server->port(), 1000ms), io_result::ok);
+  const auto t0 = clock_type::now();
+  std::string out;
+  EXPECT_EQ(c.read_until_close(out, 3000ms), io_result::eof);
+  const auto waited = clock_type::now() - t0;
+  EXPECT_GE(waited, 250ms);
+  EXPECT_LT(waited, 2000ms);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(backend_transport_test, trickled_request_head_closes_after_request_timeout) {
+  backend_options o;
+  o.log_on_stop = false;
+  o.idle_timeout = 5s;
+  o.request_timeout = 400ms;
+  auto server = backend_server::start(o);
+  raw_client c;
+  ASSERT_EQ(c.connect(server->address(), server->port(), 1000ms), io_result::ok);
+  ASSERT_EQ(c.send_all("GET / HTTP/1.1\r\nHost: x\r\n"), io_result::ok);  // no end of head
+  const auto t0 = clock_type::now();
+  std::string out;
+  EXPECT_EQ(c.read_until_close(out, 3000ms), io_result::eof);
+  const auto waited = clock_type::now() - t0;
+  EXPECT_GE(waited, 300ms);
+  EXPECT_LT(waited, 2500ms);
+  EXPECT_TRUE(out.empty()) << out;
+  EXPECT_EQ(server->counters().requests, 0u);
+}
+
+TEST(backend_transport_test, kept_alive_connection_serves_within_its_deadlines) {
+  backend_options o;
+  o.log_on_stop = false;
+  o.idle_timeout = 2s;
+  o.request_timeout = 2s;
+  auto server = backend_server::start(o);
+  raw_client c;
+  ASSERT_EQ(c.connect(server->address(), server->port(), 1000ms), io_result::ok);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(c.send_all("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), io_result::ok);
+    std::string out;
+    ASSERT_EQ(c.read_response(out, 2000ms), io_result::ok);
+    EXPECT_NE(out.find(" 200 "), std::string::npos) << out;
+  }
+}
+
 }  // namespace
 }  // namespace albsim::backend

@@ -112,6 +112,7 @@ class session {
       : socket_(std::move(socket)),
         ctx_(ctx),
         timer_(socket_.get_executor()),
+        deadline_(socket_.get_executor()),
         read_shaper_(ctx.options.link),
         write_shaper_(ctx.options.link),
         buffer_(ctx.options.header_limit_bytes + k_read_chunk) {
@@ -144,6 +145,7 @@ class session {
   asio::awaitable<void> hold_without_reading(std::optional<nanoseconds> bound);
   asio::awaitable<void> blackhole_then_reset();
   void arm_cancel_timer(std::optional<nanoseconds> bound);
+  void arm_read_deadline(nanoseconds d);
   void build_head(int status, const backend_action* a, std::string_view content_type,
                   std::optional<std::uint64_t> content_length, bool keep_alive);
   body_source body_of(const backend_action& a, std::uint64_t minimum = 0) const;
@@ -152,6 +154,8 @@ class session {
   tcp::socket socket_;
   server_context& ctx_;
   asio::steady_timer timer_;
+  asio::steady_timer deadline_;  // bounds the wait for a request (idle, then head and body)
+  bool waiting_idle_ = false;    // deadline_ runs the idle bound: no byte of a request yet
   link_shaper read_shaper_;
   link_shaper write_shaper_;
   beast::flat_buffer buffer_;
@@ -180,6 +184,8 @@ asio::awaitable<void> session::run() {
     parser.emplace();
     parser->header_limit(ctx_.options.header_limit_bytes);
     parser->body_limit(std::numeric_limits<std::uint64_t>::max());
+    waiting_idle_ = buffer_.size() == 0;
+    arm_read_deadline(waiting_idle_ ? ctx_.options.idle_timeout : ctx_.options.request_timeout);
     error_code ec = co_await read_header(*parser);
     if (ec) {
       if (is_http_error(ec)) co_await bad_request("malformed request: " + ec.message() + "\n");
@@ -206,6 +212,7 @@ asio::awaitable<void> session::run() {
           std::string(req.method_string()) + " " + std::string(req.target().substr(0, 60)));
     }
     if (d.kind == route_kind::action && d.action->kind == action_kind::stop_reading) {
+      deadline_.cancel();
       if (d.action->delay.count() > 0) co_await pause(d.action->delay);
       co_await hold_without_reading(d.action->hold);
       // Closing with bytes unread makes the kernel answer with a RST, not a FIN.
@@ -216,6 +223,7 @@ asio::awaitable<void> session::run() {
       co_return;
     }
     ec = co_await read_body(*parser);
+    deadline_.cancel();
     if (ec) {
       if (is_http_error(ec)) co_await bad_request("malformed request body: " + ec.message() + "\n");
       co_return;
@@ -244,6 +252,11 @@ asio::awaitable<error_code> session::read_some() {
   auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(want), use_tuple);
   buffer_.commit(n);
   exchange_read_ += n;
+  if (waiting_idle_ && n > 0) {
+    // The request's first byte: from now on its head and body have request_timeout.
+    waiting_idle_ = false;
+    arm_read_deadline(ctx_.options.request_timeout);
+  }
   if (!ec && shaped_) {
     if (auto d = read_shaper_.delay_for(n); d.count() > 0) co_await pause(d);
   }
@@ -484,6 +497,20 @@ asio::awaitable<bool> session::perform(const backend_action& a, bool head, bool 
 asio::awaitable<void> session::bad_request(std::string_view why) {
   bump(ctx_.counters.bad_requests);
   co_await write_small(400, "text/plain", why, false, false);
+}
+
+// When the deadline passes, the pending read is cancelled and the connection closes.
+void session::arm_read_deadline(nanoseconds d) {
+  deadline_.expires_after(d);
+  deadline_.async_wait([this](error_code ec) {
+    if (ec) return;
+    if (id_ != 0) {
+      ctx_.journal.note(id_, wire_event_kind::fin,
+                        waiting_idle_ ? "idle timeout: no request arrived"
+                                      : "request timeout: the request did not arrive whole");
+    }
+    socket_.cancel(ec);
+  });
 }
 
 void session::arm_cancel_timer(std::optional<nanoseconds> bound) {

@@ -112,6 +112,14 @@ struct backend_options {
   // Bounded per-connection memory: request header limit (the balancer allows one 32 KiB line;
   // a whole header block may be larger).
   std::uint32_t header_limit_bytes = 128 * 1024;
+  // Read deadlines (albsim's bounds, as a web server has them): a connection waiting for its
+  // next request closes after idle_timeout, and a request's head and body must have arrived
+  // within request_timeout of its first byte; either closes the connection (FIN) without an
+  // answer. The idle bound is longer than the balancer's 60 s upstream idle timeout, so that
+  // the balancer, not the backend, closes idle pooled connections (nginx's keepalive_timeout
+  // is 75 s for the same reason).
+  std::chrono::nanoseconds idle_timeout{std::chrono::seconds(75)};
+  std::chrono::nanoseconds request_timeout{std::chrono::seconds(60)};
 };
 
 // Loads a backend script (YAML); throws albsim::config_error naming file, line and field.
