@@ -128,9 +128,17 @@ void log_summary::add(const log_record& r, const ranking& k) {
     if (r.has(field::vip_addr)) throttled_vips_.add(r.text(field::vip_addr));
     if (r.has(field::client_ip)) throttled_clients_.add(r.text(field::client_ip));
   }
-  if (status == 504 && !r.has(field::upstream_status)) {
-    if (auto t = r.number(field::upstream_response_time)) timeout_504_.add(*t);
-    if (auto t = r.number(field::upstream_connect_time)) connect_504_.add(*t);
+  // A 504 of the balancer's own: upstream_status "-" (a connect timeout, or a request the
+  // backend stopped taking) or 504 (a response timeout; albsim's rule, docs/status-rules.md).
+  // The request-timeout cluster leaves out the connect timeouts, whose upstream_response_time
+  // is the connect's.
+  if (status == 504 && (!r.has(field::upstream_status) || r.upstream_status() == 504)) {
+    const auto connect = r.number(field::upstream_connect_time);
+    if (connect && !r.has(field::upstream_status)) connect_504_.add(*connect);
+    const bool at_connect_timeout =
+        connect && *connect >= 0.9 * limit_of(limit::connect_timeout_s).value;
+    if (auto t = r.number(field::upstream_response_time); t && !at_connect_timeout)
+      timeout_504_.add(*t);
   }
   if (status == 499) {
     if (auto t = r.number(field::request_time)) leave_499_.add(*t);
@@ -207,10 +215,12 @@ std::vector<std::string> log_summary::patterns(const redactor& redact) const {
     auto [at, part] = timeout_504_.mode();
     if (part >= k_cluster_share && at >= limit_of(limit::min_request_timeout_s).value) {
       out.push_back(share(static_cast<std::uint64_t>(part * 1000), 1000) +
-                    " of the 504s without an upstream status have upstream_response_time ≈ " +
+                    " of the 504s with upstream_status - or 504 (no connect timeout) have "
+                    "upstream_response_time ≈ " +
                     fixed(at, 2) + " s: the listener's request timeout is likely " + fixed(at, 0) +
                     " s (the default is " + fixed(limit_of(limit::request_timeout_s).value, 0) +
-                    " s); the backend takes longer than that (guide 504 #3)");
+                    " s); the backend takes longer than that (guide 504 #3), unless its own "
+                    "access log shows these 504s");
     }
   }
   if (connect_504_.total >= 2) {

@@ -118,9 +118,13 @@ record_diagnoser::outcome record_diagnoser::evaluate(const condition& c,
       auto v = r.number(c.on);
       return yes(v && static_cast<int>(*v) != r.status());
     }
-    case test::absent_or_other_code: {
+    case test::absent_or_same_code: {
       auto v = r.number(c.on);
-      return yes(!r.has(c.on) || (v && static_cast<int>(*v) != r.status()));
+      return yes(!r.has(c.on) || (v && static_cast<int>(*v) == r.status()));
+    }
+    case test::code_is: {
+      auto v = r.number(c.on);
+      return yes(v && *v == c.factor);
     }
     case test::equals: {
       auto v = r.text(c.on);
@@ -252,9 +256,13 @@ std::string record_diagnoser::evidence(const condition& c, const log_record& r,
     case test::other_code:
       return name + " " + value + " ≠ status " + std::to_string(r.status()) +
              ": the backend's code was replaced";
-    case test::absent_or_other_code:
-      return r.has(c.on) ? name + " " + value + " is not the status"
-                         : name + " is - (no status from the backend)";
+    case test::absent_or_same_code:
+      return r.has(c.on) ? name + " " + value + " = status"
+                         : name + " is - (the request did not reach the backend whole)";
+    case test::code_is:
+      return name + " " + value +
+             ": the balancer's code for an exchange that failed after the request was sent "
+             "(albsim's rule, docs/status-rules.md)";
     case test::equals:
       return name + " = " + value;
     case test::longer_than:

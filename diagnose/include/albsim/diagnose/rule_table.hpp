@@ -23,7 +23,7 @@ enum class limit : std::uint8_t {
   header_line_bytes,      // the longest request header line
   uri_bytes,              // the longest request target
   slow_rtt_us,            // a client RTT that is a network problem (albsim's own)
-  quick_leave_s,          // a client that leaves this soon did not wait for anything (albsim's own)
+  quick_leave_s,          // a client that leaves this soon did not wait for anything (albsim's)
   path_mtu_bytes,         // a request larger than one packet (albsim's own)
   head_only_bytes,        // a request this small carried at most its head (albsim's own)
   long_write_ms,          // a response write this long was held back (albsim's own)
@@ -40,18 +40,19 @@ struct limit_value {
 const limit_value& limit_of(limit l);
 
 enum class test : std::uint8_t {
-  same_as_status,        // the field's code equals the record's status (the backend's own answer)
-  other_code,            // the field holds a code different from status (a backend's 444, 504, ...)
-  absent_or_other_code,  // "-", or a code different from status: not the backend's own answer
-  absent,                // "-" or missing
-  present,               // holds a value
-  equals,                // equals `text` (case-insensitive)
-  at_least,              // number >= limit x factor (limit::none: >= factor)
-  at_most,               // number <= limit x factor
-  near,                  // |number - limit| <= limit x factor
-  longer_than,           // the text is longer than limit x factor characters
-  over_usual_latency,    // number >= factor x the upstream's usual latency in this log
-  under_usual_latency,   // number < factor x the upstream's usual latency in this log
+  same_as_status,       // the field's code equals the record's status (the backend's own answer)
+  other_code,           // the field holds a code different from status (a backend's 444, 504, ...)
+  absent_or_same_code,  // "-", or the same code as status
+  code_is,              // the field's code equals `factor` (e.g. upstream_status 502)
+  absent,               // "-" or missing
+  present,              // holds a value
+  equals,               // equals `text` (case-insensitive)
+  at_least,             // number >= limit x factor (limit::none: >= factor)
+  at_most,              // number <= limit x factor
+  near,                 // |number - limit| <= limit x factor
+  longer_than,          // the text is longer than limit x factor characters
+  over_usual_latency,   // number >= factor x the upstream's usual latency in this log
+  under_usual_latency,  // number < factor x the upstream's usual latency in this log
 };
 
 struct condition {
