@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <initializer_list>
 #include <set>
 #include <sstream>
@@ -48,6 +49,24 @@ TEST(diagnose_rules, one_row_per_catalogue_cause_each_with_its_source) {
       EXPECT_EQ(find_cause(id)->status, find_cause(s.causes[0])->status) << s.name;
     }
     EXPECT_FALSE(s.separate_by.empty());
+  }
+}
+
+// docs/diagnose.md lists every row with its source and every ambiguity set.
+TEST(diagnose_rules, the_documentation_lists_every_rule_and_set) {
+  std::ifstream in(std::string(ALBSIM_SOURCE_DIR) + "/docs/diagnose.md");
+  ASSERT_TRUE(in) << "docs/diagnose.md";
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const auto& rule : rule_table()) {
+    EXPECT_NE(doc.find("| " + std::string(rule.cause)), std::string::npos) << rule.cause;
+    EXPECT_NE(doc.find(std::string(rule.source)), std::string::npos) << rule.source;
+  }
+  for (const auto& s : ambiguity_sets()) {
+    const auto at = doc.find("| " + std::string(s.name) + " |");
+    ASSERT_NE(at, std::string::npos) << s.name;
+    const auto row = doc.substr(at, doc.find('\n', at) - at);
+    for (auto id : s.causes)
+      EXPECT_NE(row.find(std::string(id)), std::string::npos) << s.name << ": " << id;
   }
 }
 

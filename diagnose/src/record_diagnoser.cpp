@@ -252,7 +252,8 @@ std::string record_diagnoser::evidence(const condition& c, const log_record& r,
     case test::present:
       return name + " = " + value;
     case test::same_as_status:
-      return name + " " + value + " = status: the backend's own answer, passed on";
+      return name + " " + value +
+             " = status: the backend may have returned it (the guide's first check)";
     case test::other_code:
       return name + " " + value + " ≠ status " + std::to_string(r.status()) +
              ": the backend's code was replaced";

@@ -189,6 +189,10 @@ reproduction build_reproduction(const log_record& customer, const reproduce_opti
   if (!o.cause.empty() && o.cause != rep.candidates.front())
     rep.adjustments.push_back("cause " + rep.cause + " chosen with --cause (first candidate: " +
                               rep.candidates.front() + ")");
+  if (o.cause.empty() && k.tied > 1)
+    rep.adjustments.push_back("the log cannot separate the first " + std::to_string(k.tied) +
+                              " candidates (" + verdict_label(k) +
+                              "): this runs the first; --cause ID runs another");
   const std::string file = (std::filesystem::path(o.dir) / (rep.cause + ".yaml")).string();
   std::ifstream in(file);
   if (!in) throw input_error(file + ": cannot open the scenario of " + rep.cause);
