@@ -38,11 +38,13 @@ import json, random, sys
 n, path = int(sys.argv[1]), sys.argv[2]
 random.seed(10)
 backends = [f"10.0.1.{i}:8080" for i in range(1, 9)]
-# (status, upstream_status, connect, response): mostly 200, a 502 burst on one backend,
-# 504s at the default request timeout, 499s at one client timeout, throttled 503s.
-kinds = [("200", "200", "0.001", "0.012")] * 90 + [("502", "-", "0.000", "-")] * 5 + \
-        [("504", "-", "0.001", "60.001")] * 2 + [("499", "-", "0.001", "3.000")] * 2 + \
-        [("503", "-", "-", "-")]
+# (status, upstream_status, connect, response), as the balancer logs them (docs/status-rules.md):
+# mostly 200; a 502 burst on one backend, before the request was delivered ("-") and after
+# (502); 504s at the default request timeout (upstream_status 504); 499s at one client timeout
+# while the backend had the request (499); throttled 503s.
+kinds = [("200", "200", "0.001", "0.012")] * 90 + [("502", "-", "0.000", "0.000")] * 3 + \
+        [("502", "502", "0.000", "0.004")] * 2 + [("504", "504", "0.001", "60.001")] * 2 + \
+        [("499", "499", "0.001", "3.000")] * 2 + [("503", "-", "-", "-")]
 with open(path, "w") as f:
     base = 1764643200  # 2025-12-02T03:20:00Z
     for i in range(n):

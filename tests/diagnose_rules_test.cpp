@@ -42,6 +42,10 @@ TEST(diagnose_rules, one_row_per_catalogue_cause_each_with_its_source) {
     EXPECT_LE(rule.conditions.size(), 32u);
   }
   for (const auto& c : cause_catalogue()) EXPECT_TRUE(rows.count(c.id)) << c.id << " has no rule";
+  // Ties rank in catalogue order (docs/diagnose.md), so the rows keep it.
+  ASSERT_EQ(rule_table().size(), cause_catalogue().size());
+  for (std::size_t i = 0; i < rule_table().size(); ++i)
+    EXPECT_EQ(rule_table()[i].cause, cause_catalogue()[i].id) << "row " << i;
   for (const auto& s : ambiguity_sets()) {
     ASSERT_GE(s.causes.size(), 2u);
     for (auto id : s.causes) {
