@@ -12,6 +12,11 @@ namespace {
 
 using namespace cause_ids;
 
+std::string kib(std::uint64_t bytes) {
+  if (bytes % 1024 == 0) return std::to_string(bytes / 1024) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
 std::string secs(std::chrono::nanoseconds d) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f s", std::chrono::duration<double>(d).count());
@@ -67,6 +72,63 @@ const upstream_row& row_of(exchange_event e) {
     if (r.event == e) return r;
   }
   return k_upstream_rows[0];  // unreachable: every event has a row
+}
+
+// 408: which part of the path made the request late.
+decision request_timeout_reading(const event_context& c) {
+  std::string base =
+      "the request was not complete within the request timeout of " + secs(c.timeout);
+  if (c.client_link_impaired) {
+    return make(408, "-", k_408_client_slow_link,
+                base + "; the client link adds round-trip time or loss");
+  }
+  if (c.bandwidth_throttled) {
+    return make(408, "-", k_408_bandwidth_throttled,
+                base + "; the instance bandwidth cap held the upload back");
+  }
+  return make(408, "-", k_408_request_incomplete,
+              base + (c.extra.empty() ? std::string() : " (" + c.extra + ")"));
+}
+
+// 499: why the client left, told apart by what the balancer knows (albsim's rule).
+decision left_reading(const event_context& c) {
+  std::string base = "the client closed the connection after " + secs(c.waited) +
+                     " without waiting for the answer";
+  if (!c.extra.empty()) base += " (" + c.extra + ")";
+  // albsim's rule: once the request was with the backend, "-" would claim it never was.
+  // A status line that had arrived stays the record's upstream_status.
+  const std::string up = c.backend_status       ? std::to_string(c.backend_status)
+                         : c.waiting_on_backend ? "499"
+                                                : "-";
+  if (c.client_link_impaired) {
+    return make(499, up, k_499_client_slow_link,
+                base + "; the client link adds round-trip time or loss");
+  }
+  if (c.bandwidth_throttled) {
+    return make(499, up, k_499_bandwidth_throttled,
+                base + "; the instance bandwidth cap slowed the answer");
+  }
+  if (c.waiting_on_backend) {
+    // Rule: the client gave up within k_abort_window of sending (no latency could explain it),
+    // or before the backend's usual latency (its timeout is too short), or after waiting longer
+    // than twice the usual latency (the backend was slow this time).
+    if (!c.during_response_body && c.waited < k_abort_window) {
+      return make(499, up, k_499_client_aborted,
+                  base + "; it left at once, before any backend could have answered");
+    }
+    if (c.usual_latency && c.waited < 2 * *c.usual_latency) {
+      return make(499, up, k_499_client_timeout_too_short,
+                  base + "; the backend usually answers in " + secs(*c.usual_latency) +
+                      ", so the client's timeout is shorter than normal latency");
+    }
+    return make(499, up, k_499_backend_slow,
+                base +
+                    (c.during_response_body ? "; the backend's answer was still arriving"
+                                            : "; the backend had not answered yet") +
+                    (c.usual_latency ? " (it usually takes " + secs(*c.usual_latency) + ")"
+                                     : std::string()));
+  }
+  return make(499, up, k_499_client_aborted, base);
 }
 
 }  // namespace
@@ -126,10 +188,20 @@ std::optional<decision> outcome_table::rewritten_status(int upstream_status) con
 }
 
 decision outcome_table::client(client_event e, const event_context& c) const {
+  decision d = client_reading(e, c);
+  // A client that closed its connection is not there to be answered: the record is all.
+  d.reply = e != client_event::closed_early && e != client_event::left_before_response;
+  // The guide: a request throttled by a QPS limit gets 503 with this header.
+  if (e == client_event::qps_limited) d.reply_headers = "ALB-QPS-Limited: Limited\r\n";
+  return d;
+}
+
+decision outcome_table::client_reading(client_event e, const event_context& c) {
   switch (e) {
     case client_event::header_line_too_long:
       return make(400, "-", k_400_header_too_large,
-                  "a request header line is longer than the 32 KiB the balancer accepts" +
+                  "a request header line is longer than the " + kib(c.limit_bytes) +
+                      " the balancer accepts" +
                       (c.extra.empty() ? std::string() : " (" + c.extra + ")"));
     case client_event::bad_framing:
       return make(
@@ -155,61 +227,13 @@ decision outcome_table::client(client_event e, const event_context& c) const {
       return make(405, "-", k_405_trace, "the balancer does not allow the TRACE method");
     case client_event::uri_too_long:
       return make(414, "-", k_414_uri_too_long,
-                  "the request target is longer than the 32 KiB the balancer accepts" +
+                  "the request target is longer than the " + kib(c.limit_bytes) +
+                      " the balancer accepts" +
                       (c.extra.empty() ? std::string() : " (" + c.extra + ")"));
-    case client_event::request_timeout: {
-      std::string base =
-          "the request was not complete within the request timeout of " + secs(c.timeout);
-      if (c.client_link_impaired) {
-        return make(408, "-", k_408_client_slow_link,
-                    base + "; the client link adds round-trip time or loss");
-      }
-      if (c.bandwidth_throttled) {
-        return make(408, "-", k_408_bandwidth_throttled,
-                    base + "; the instance bandwidth cap held the upload back");
-      }
-      return make(408, "-", k_408_request_incomplete,
-                  base + (c.extra.empty() ? std::string() : " (" + c.extra + ")"));
-    }
-    case client_event::left_before_response: {
-      std::string base = "the client closed the connection after " + secs(c.waited) +
-                         " without waiting for the answer";
-      if (!c.extra.empty()) base += " (" + c.extra + ")";
-      // albsim's rule: once the request was with the backend, "-" would claim it never was.
-      // A status line that had arrived stays the record's upstream_status.
-      const std::string up = c.backend_status       ? std::to_string(c.backend_status)
-                             : c.waiting_on_backend ? "499"
-                                                    : "-";
-      if (c.client_link_impaired) {
-        return make(499, up, k_499_client_slow_link,
-                    base + "; the client link adds round-trip time or loss");
-      }
-      if (c.bandwidth_throttled) {
-        return make(499, up, k_499_bandwidth_throttled,
-                    base + "; the instance bandwidth cap slowed the answer");
-      }
-      if (c.waiting_on_backend) {
-        // Rule: the client gave up within k_abort_window of sending (no latency could explain it),
-        // or before the backend's usual latency (its timeout is too short), or after waiting longer
-        // than twice the usual latency (the backend was slow this time).
-        if (!c.during_response_body && c.waited < k_abort_window) {
-          return make(499, up, k_499_client_aborted,
-                      base + "; it left at once, before any backend could have answered");
-        }
-        if (c.usual_latency && c.waited < 2 * *c.usual_latency) {
-          return make(499, up, k_499_client_timeout_too_short,
-                      base + "; the backend usually answers in " + secs(*c.usual_latency) +
-                          ", so the client's timeout is shorter than normal latency");
-        }
-        return make(499, up, k_499_backend_slow,
-                    base +
-                        (c.during_response_body ? "; the backend's answer was still arriving"
-                                                : "; the backend had not answered yet") +
-                        (c.usual_latency ? " (it usually takes " + secs(*c.usual_latency) + ")"
-                                         : std::string()));
-      }
-      return make(499, up, k_499_client_aborted, base);
-    }
+    case client_event::request_timeout:
+      return request_timeout_reading(c);
+    case client_event::left_before_response:
+      return left_reading(c);
     case client_event::qps_limited:
       if (c.vip_share_limited) {
         return make(503, "-", k_503_single_vip,
@@ -231,25 +255,27 @@ decision outcome_table::client(client_event e, const event_context& c) const {
 }  // namespace albsim::proxy
 
 namespace albsim::proxy {
-std::string_view passthrough_cause(int status) {
+passthrough_reading passthrough(int status) {
   using namespace cause_ids;
+  constexpr std::string_view before = "the backend itself answered ";
+  constexpr std::string_view after = "; the balancer passed it on unchanged";
   switch (status) {
     case 400:
-      return k_400_backend_returned;
+      return {k_400_backend_returned, before, after};
     case 405:
-      return k_405_backend_returned;
+      return {k_405_backend_returned, before, after};
     case 414:
-      return k_414_backend_returned;
+      return {k_414_backend_returned, before, after};
     case 500:
-      return k_500_backend_returned;
+      return {k_500_backend_returned, before, after};
     case 502:
-      return k_502_backend_returned;
+      return {k_502_backend_returned, before, after};
     case 503:
-      return k_503_backend_returned;
+      return {k_503_backend_returned, before, after};
     case 504:
-      return k_504_backend_returned;
+      return {k_504_backend_returned, before, after};
     default:
-      return k_cause_ok;
+      return {k_cause_ok, "the backend answered ", ""};
   }
 }
 }  // namespace albsim::proxy

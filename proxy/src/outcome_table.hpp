@@ -48,8 +48,10 @@ enum class client_event {
 struct decision {
   int status = 0;
   std::string upstream_status = "-";
-  std::string cause;   // catalogue ID
-  std::string detail;  // one sentence for sim_detail
+  std::string cause;               // catalogue ID
+  std::string detail;              // one sentence for sim_detail
+  bool reply = true;               // false: the client is gone, the event is only logged
+  std::string_view reply_headers;  // extra header lines of the balancer's own reply
 };
 
 // What the session knew when the event happened.
@@ -64,6 +66,7 @@ struct event_context {
   bool during_response_body = false;                      // 499: the answer had begun
   int backend_status = 0;                  // 499: the status line the backend had sent, if any
   std::chrono::nanoseconds timeout{0};     // 408/504: the timeout that fired
+  std::uint64_t limit_bytes = 0;           // 400/414: the configured size limit exceeded
   std::optional<fault_note> backend_note;  // what an in-process backend says it did
   std::string extra;                       // free text appended to the detail
 };
@@ -86,9 +89,15 @@ class outcome_table {
   // A status line the balancer does not pass on (config `outcomes.rewrite_to_502`, default
   // nginx's 444): the client gets 502, the log keeps the backend's code in upstream_status.
   std::optional<decision> rewritten_status(int upstream_status) const;
+  bool rewrites(int upstream_status) const {
+    for (int s : rewrite_to_502_)
+      if (s == upstream_status) return true;
+    return false;
+  }
   decision client(client_event e, const event_context& c) const;
 
  private:
+  static decision client_reading(client_event e, const event_context& c);
   std::map<exchange_event, outcome> rows_;
   std::vector<int> rewrite_to_502_;
 };
@@ -96,7 +105,15 @@ class outcome_table {
 }  // namespace albsim::proxy
 
 namespace albsim::proxy {
-// The cause for a status the backend sent itself: the catalogue's "<status>-backend-returned"
-// where it has one, "ok" for everything else.
-std::string_view passthrough_cause(int status);
+// How a status the backend sent itself reads in the record: the catalogue's
+// "<status>-backend-returned" where it has one, "ok" for everything else, and the detail as
+// `detail_before` + the status + `detail_after` (composed by the caller into the record's
+// reused string, so a passed-on answer allocates nothing).
+struct passthrough_reading {
+  std::string_view cause;
+  std::string_view detail_before;
+  std::string_view detail_after;
+};
+passthrough_reading passthrough(int status);
+inline std::string_view passthrough_cause(int status) { return passthrough(status).cause; }
 }  // namespace albsim::proxy
