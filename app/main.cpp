@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   albsim::app::add_serve_command(app);
   albsim::app::add_scenarios_command(app);
   albsim::app::add_explain_command(app);
+  albsim::app::add_diagnose_command(app);
+  albsim::app::add_reproduce_command(app);
   albsim::app::add_report_command(app);
   try {
     app.parse(argc, argv);
