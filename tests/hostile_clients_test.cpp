@@ -113,9 +113,11 @@ TEST(HostileClients, SlowHeaderBytesEachEndWithA408AndASteadyClientKeepsItsLaten
   EXPECT_EQ(count_status(records, 408), static_cast<std::size_t>(k_slow));
   EXPECT_EQ(count_status(records, 200), k_samples + loaded.size());
 
-  // The VM's own jitter dominates sub-millisecond figures: the unloaded p99 counts as at
-  // least 1 ms (docs/robustness.md).
-  auto base = std::max(p99(unloaded), std::chrono::microseconds(1000));
+  // The VM's own jitter dominates sub-millisecond figures, and this test shares two cores with
+  // the rest of the suite (ctest -j2): the unloaded p99 counts as at least 5 ms. Starvation by
+  // the slow clients would cost far more (their bytes come once a second); the 2x figure on
+  // a quiet machine is bench/slow_clients.sh's (docs/robustness.md).
+  auto base = std::max(p99(unloaded), std::chrono::microseconds(5000));
   auto under_attack = p99(loaded);
   std::printf("steady client: unloaded p99 %lld us, under attack p99 %lld us (%zu requests)\n",
               static_cast<long long>(p99(unloaded).count()),
