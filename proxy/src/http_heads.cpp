@@ -541,10 +541,16 @@ template <class Head>
 std::size_t feed_message(Head& h, std::string_view data, std::uint32_t limit, error_code& ec) {
   read_state& s = h.rs;
   if (h.p->is_header_done()) return feed_body(*h.p, s, data, ec);
+  if (data.empty()) {
+    ec = {};
+    return 0;  // nothing arrived yet: keep the one-put path for the first bytes
+  }
   if (!s.line_by_line) {
     ec = {};
     std::size_t n = h.p->put(boost::asio::const_buffer(data.data(), data.size()), ec);
-    if (!ec && h.p->is_header_done()) return n;
+    // Beast bounds the request or status line and then the fields each by the limit on their
+    // own; the bound is on the whole head (from its first byte, as feed_lines counts it).
+    if (!ec && h.p->is_header_done() && n <= limit) return n;
     h.restart();  // a fresh parser and fields: nothing of this head was kept by the caller
     h.rs.line_by_line = true;
   }
