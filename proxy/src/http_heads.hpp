@@ -40,6 +40,7 @@ enum class head_error {
   repeated_host,                // more than one Host field line (3.2)
   invalid_host,                 // a Host value that is not uri-host [ ":" port ] (3.2)
   invalid_absolute_target,      // absolute-form without an authority (3.2.2)
+  head_too_large,               // the fields outgrew the header bound (the request line did not)
 };
 const boost::system::error_category& head_error_category();
 error_code make_error_code(head_error e);
@@ -73,9 +74,13 @@ class request_head {
   // Starts over for the next request (keeps the memory it has grown).
   void reset(const head_limits& limits);
 
-  // Parses what it can of `data`; returns the bytes consumed. need_more is reported as
-  // consumed == 0 with `ec` cleared. While the head is incomplete a call stops at its end (so
-  // the caller knows which bytes were the head); in the body it goes on as far as `data` does.
+  // Parses what it can of `data`; returns the bytes consumed (the lines of an unfinished head
+  // already judged count as consumed). "Needs more" is a clear `ec` and !header_done(). While the
+  // head is incomplete a call stops at its end (so the caller knows which bytes were the head); in
+  // the body it goes on as far as `data` does. `data` must begin with the first byte the previous
+  // calls did not consume. The verdict does not depend on how the bytes were split into calls: a
+  // head that its bytes so far already show to be malformed is refused at once, however it arrives
+  // (docs/robustness.md, F1, F3).
   std::size_t feed(std::string_view data, error_code& ec);
 
   bool header_done() const;

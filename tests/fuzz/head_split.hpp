@@ -42,28 +42,13 @@ std::uint64_t hash_bytes(std::string_view data);
 
 }  // namespace albsim::fuzz
 
-namespace albsim::fuzz {
-
-// Beast's parser, once it has asked for more bytes in the middle of a head, waits for the end of
-// the head ("\r\n\r\n") before it looks again; an error it would have seen at once in one read
-// (a bare LF, say) then stays "incomplete" until the head ends, the header bound is reached or
-// the peer leaves (docs/robustness.md, finding F1). Inside a chunk header with a quoted
-// extension it can go the other way: one read waits, split reads fail (finding F3). Both belong
-// to http_heads.cpp; until they are fixed there, the harnesses accept exactly this: the same
-// messages before, then one way of reading ends in an error while the other is still waiting
-// when the stream ends. ALBSIM_FUZZ_STRICT=1 accepts nothing (and reproduces both).
-bool is_deferred_error(const std::vector<std::string>& whole,
-                       const std::vector<std::string>& split);
-
-}  // namespace albsim::fuzz
-
 #include <functional>
 
 namespace albsim::fuzz {
 
 // The property itself: `parse(reads)` gives the verdicts for one way of reading `input`; the
-// whole input at once, seeded reads and (up to 2 KiB) byte-by-byte reads must agree, apart from
-// is_deferred_error. Aborts (a finding) printing both verdicts otherwise.
+// whole input at once, seeded reads and (up to 2 KiB) byte-by-byte reads must agree exactly.
+// Aborts (a finding) printing both verdicts otherwise.
 void require_split_invariance(
     std::string_view input, const char* what,
     const std::function<std::vector<std::string>(const std::vector<std::size_t>&)>& parse);

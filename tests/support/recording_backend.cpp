@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <optional>
+#include <thread>
 
 namespace albsim::test {
 namespace http = boost::beast::http;
@@ -121,8 +123,15 @@ void recording_backend::serve(int fd) {
       cv_.notify_all();
       reply out = responder_(r, seq);
       std::size_t sent = 0;
+      const bool paced = out.byte_pace.count() > 0;
+      if (paced) {
+        int one = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // each byte its own segment
+      }
       while (sent < out.bytes.size()) {
-        ssize_t w = ::send(fd, out.bytes.data() + sent, out.bytes.size() - sent, MSG_NOSIGNAL);
+        if (paced && sent > 0) std::this_thread::sleep_for(out.byte_pace);
+        const std::size_t len = paced ? 1 : out.bytes.size() - sent;
+        ssize_t w = ::send(fd, out.bytes.data() + sent, len, MSG_NOSIGNAL);
         if (w <= 0) break;
         sent += static_cast<std::size_t>(w);
       }

@@ -30,6 +30,8 @@ class recording_backend {
   struct reply {
     std::string bytes;         // sent as they are
     bool close_after = false;  // then close the connection (FIN)
+    // A slow backend: one byte per send, `byte_pace` apart (zero: everything in one send).
+    std::chrono::milliseconds byte_pace{0};
   };
   using responder = std::function<reply(const request&, std::size_t sequence)>;
 
