@@ -156,15 +156,24 @@ def run_phase(serve, seconds, tally, seed):
     return errors
 
 
-def records(path):
-    out, bad = [], 0
+def scan_records(path):
+    """Streams the access log: the valid records, the lines that are not JSON, and how many
+    records each soak marker has. (A 30-minute run writes millions of records; holding them all
+    in memory got this driver killed by the OOM killer.)"""
+    valid, bad, seen = 0, 0, {}
     with open(path, "rb") as f:
         for line in f:
             try:
-                out.append(json.loads(line))
+                r = json.loads(line)
             except ValueError:
                 bad += 1
-    return out, bad
+                continue
+            valid += 1
+            uri = str(r.get("request_uri", r.get("request", "")))
+            if "?soak-" in uri:
+                m = uri.split("?", 1)[1].split(" ", 1)[0]
+                seen[m] = seen.get(m, 0) + 1
+    return valid, bad, seen
 
 
 def wait_records(path, count, timeout=30):
@@ -197,23 +206,17 @@ def main():
             time.sleep(0.2)
         rss1, fds1 = serve.rss_kib(), serve.open_fds()
         up = serve.proc.poll() is None
-        recs, bad = records(serve.access_log)
-        seen = {}
-        for r in recs:
-            uri = str(r.get("request_uri", r.get("request", "")))
-            if "?soak-" in uri:
-                m = uri.split("?", 1)[1].split(" ", 1)[0]
-                seen[m] = seen.get(m, 0) + 1
+        n_recs, bad, seen = scan_records(serve.access_log)
         marked = dict(warm.marked)
         marked.update(tally.marked)
         missing = [m for m in marked if seen.get(m, 0) == 0]
         doubled = [m for m, c in seen.items() if c > 1]
         stray = [m for m in seen if m not in marked]
-        lost = expected_total - len(recs)
+        lost = expected_total - n_recs
         kinds = {k: warm.kinds.get(k, 0) + tally.kinds.get(k, 0)
                  for k in set(warm.kinds) | set(tally.kinds)}
         print("soak: %.0f s, %d requests (each expected to be one record), %d expected, %d records"
-              % (seconds, warm.exchanges + tally.exchanges, expected_total, len(recs)))
+              % (seconds, warm.exchanges + tally.exchanges, expected_total, n_recs))
         print("      requests by kind: " + ", ".join("%s %d" % kv for kv in sorted(kinds.items())))
         print("      records lost %d, marked missing %d, doubled %d, invalid JSON lines %d"
               % (max(lost, 0), len(missing), len(doubled), bad))
@@ -227,8 +230,8 @@ def main():
         if missing or doubled or stray:
             failures.append("marked requests: %d missing %s, %d doubled %s, %d unknown"
                             % (len(missing), missing[:5], len(doubled), doubled[:5], len(stray)))
-        if len(recs) != expected_total:
-            failures.append("%d records for %d expected" % (len(recs), expected_total))
+        if n_recs != expected_total:
+            failures.append("%d records for %d expected" % (n_recs, expected_total))
         if fds1 > fds0:
             failures.append("open descriptors grew from %d to %d" % (fds0, fds1))
         if rss1 > rss0 * 1.25 + 8192:
