@@ -5,7 +5,8 @@ namespace albsim::proxy {
 proxy_runtime::proxy_runtime(proxy_config c)
     : config(std::move(c)),
       outcomes(config.outcome_overrides, config.rewrite_to_502),
-      limiter(config) {
+      limiter(config),
+      injector(outcomes, config.fault_plans) {
   for (const auto& g : config.server_groups) {
     groups.push_back(std::make_unique<server_group>(g));
     group_by_name[g.name] = groups.back().get();

@@ -15,6 +15,7 @@
 #include "albsim/proxy/access_log.hpp"
 #include "albsim/proxy/config.hpp"
 #include "albsim/token_bucket.hpp"
+#include "fault_injector.hpp"
 #include "latency_baseline.hpp"
 #include "outcome_table.hpp"
 #include "qps_limiter.hpp"
@@ -36,6 +37,7 @@ struct proxy_runtime {
   latency_baseline latency;
   std::shared_ptr<fault_ledger> ledger;  // notes of in-process backends, if any
   std::vector<std::unique_ptr<boost::asio::ssl::context>> tls;  // per listener (null for HTTP)
+  fault_injector injector;  // X-Albsim-Cause and fault plans (docs/retry-kit.md)
 
   std::atomic<std::uint64_t> connections{0}, requests{0}, records{0};
   std::atomic<std::int64_t> live_sessions{0};

@@ -35,6 +35,8 @@ class proxy_server_impl final : public proxy_server {
       : rt_(std::move(config)) {
     rt_.log = std::move(log);
     rt_.ledger = std::move(ledger);
+    // The fault backends of fault injection note what they break here too.
+    if (!rt_.ledger) rt_.ledger = std::make_shared<fault_ledger>();
     const auto& cfg = rt_.config;
     for (const auto& l : cfg.listeners) {
       rt_.tls.push_back(l.protocol == listener_protocol::https
@@ -104,6 +106,7 @@ class proxy_server_impl final : public proxy_server {
     acceptors_.clear();
     checkers_.clear();
     workers_.clear();
+    rt_.injector.stop();
     if (rt_.log) rt_.log->flush();
   }
 
