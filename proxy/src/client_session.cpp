@@ -26,6 +26,7 @@
 #include "albsim/fault_ledger.hpp"
 #include "albsim/link_conditions.hpp"
 #include "client_transport.hpp"
+#include "fault_injector.hpp"  // retry kit
 #include "http_heads.hpp"
 #include "local_reply.hpp"
 #include "proxy_runtime.hpp"
@@ -567,6 +568,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     // The record and the head parser are the connection's, reused request after request.
     access_log_record& r = record_;
     start_record(r, start);
+    inj_.clear();  // retry kit: no injection until the injection stage decides one
     arm(start + lc_.request_timeout);
 
     // 2. The head.
@@ -658,6 +660,14 @@ class client_session final : public std::enable_shared_from_this<client_session>
       co_await refuse(client_event::forwarding_loop, c);
       co_return may_continue;
     }
+    // clang-format off
+    rt_.injector.decide(lc_.fault_injection, head, client_ip_, rt_.ledger, inj_);  // retry kit
+    if (inj_.reply) {  // retry kit: the balancer's own reply for an injected cause
+      mark_request_read(r, start, consumed);  // retry kit
+      co_await own_reply(r, start, *inj_.reply, inj_.reply_fields, body_pending || last);  // retry kit
+      co_return may_continue;  // retry kit
+    }
+    // clang-format on
     auto adm = rt_.limiter.admit(ep_.vip_index, ep_.listener_index, rule_index, client_ip_);
     if (!adm.admitted) {
       event_context c = context();
@@ -666,6 +676,14 @@ class client_session final : public std::enable_shared_from_this<client_session>
       co_await refuse(client_event::qps_limited, c, "ALB-QPS-Limited: Limited\r\n");
       co_return may_continue;
     }
+    // clang-format off
+    if (inj_.server) {  // retry kit: a fault backend stands in for the scheduler's pick
+      key_server_ = nullptr;  // retry kit
+      latency_slot_ = &rt_.latency.slot_for(inj_.server_key);  // retry kit
+      r.upstream_addr = inj_.server_key;  // retry kit
+      co_return co_await exchange(r, start, head, consumed, *inj_.server, inj_.server_key, *rule_name, last);  // retry kit
+    }
+    // clang-format on
     if (group_name != group_name_) {  // the group by name, looked up again only on a change
       group_name_ = group_name;
       group_ = rt_.group(*group_name);
@@ -723,6 +741,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     // request may come without Host; the HTTP/1.1 request forwarded for it names the server.
     out.append("Host: ").append(head.has_host() ? head.host() : server_key).append("\r\n");
     out.append(head.framing_field());
+    out.append(inj_.upstream_fields);  // retry kit: the fault backend's action, read first
     out.append(head.forward_fields());
     const auto& f = lc_.forwarded;
     if (f.x_forwarded_for) {
@@ -1194,6 +1213,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
   access_log_record record_;
   std::string upstream_head_;
   std::string client_head_;
+  fault_injection inj_;  // retry kit: this request's injected fault, if any
   proxy_runtime& rt_;
   worker& w_;
   listener_endpoint ep_;
