@@ -527,6 +527,8 @@ proxy_config default_proxy_config() {
     c.embedded_backends.push_back(embedded_backend_config{name, ""});
   }
   c.server_groups = {group};
+  // The retry kit's admin API on loopback (docs/retry-kit.md); X-Albsim-Cause is on already.
+  c.admin.enabled = true;
   return c;
 }
 

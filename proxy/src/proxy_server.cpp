@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "admin_server.hpp"
 #include "albsim/log_throttle.hpp"
 #include "albsim/ops_log.hpp"
 #include "albsim/proxy/proxy_server.hpp"
@@ -52,6 +53,7 @@ class proxy_server_impl final : public proxy_server {
           workers_[0]->ioc.get_executor(), *rt_.groups[g], cfg.server_groups[g].health_check));
       checkers_.back()->start();
     }
+    if (cfg.admin.enabled) admin_ = std::make_unique<admin_server>(rt_);
     for (auto& w : workers_) {
       threads_.emplace_back([wp = w.get()] {
         auto guard = asio::make_work_guard(wp->ioc);
@@ -63,6 +65,7 @@ class proxy_server_impl final : public proxy_server {
   ~proxy_server_impl() override { stop(); }
 
   std::vector<bound_listener> listeners() const override { return bound_; }
+  std::uint16_t admin_port() const override { return admin_ ? admin_->port() : 0; }
 
   proxy_counters counters() const override {
     return {rt_.connections.load(), rt_.requests.load(), rt_.records.load()};
@@ -73,6 +76,7 @@ class proxy_server_impl final : public proxy_server {
   void stop() override {
     if (stopped_) return;
     stopped_ = true;
+    if (admin_) admin_->stop();
     for (auto& slot : acceptors_) {
       asio::post(slot.owner->ioc, [a = slot.acceptor.get()] {
         error_code ec;
@@ -194,6 +198,7 @@ class proxy_server_impl final : public proxy_server {
   std::vector<std::unique_ptr<worker>> workers_;
   std::vector<acceptor_slot> acceptors_;
   std::vector<std::unique_ptr<health_checker>> checkers_;
+  std::unique_ptr<admin_server> admin_;
   std::vector<std::thread> threads_;
   std::vector<bound_listener> bound_;
   bool stopped_ = false;
