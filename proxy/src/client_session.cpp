@@ -504,6 +504,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     }
     ++rt_.records;
     if (rt_.log) rt_.log->write(r.render_view());
+    rt_.observe(r, request_head_.forward_fields(), inj_);  // retry kit: journal and metrics
   }
 
   event_context context() const {
