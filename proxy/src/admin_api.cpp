@@ -233,6 +233,8 @@ admin_reply get_journal(call& c) {
   for (const auto& e : c.rt.journal.read(f)) entries.push_back(entry_json(e));
   return json_reply(200, {{"capacity", c.rt.journal.capacity()},
                           {"added", c.rt.journal.added()},
+                          {"memory_bytes", c.rt.journal.memory_bytes()},
+                          {"memory_bound", c.rt.journal.memory_bound()},
                           {"entries", entries}});
 }
 
