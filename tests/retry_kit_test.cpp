@@ -9,12 +9,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "admin_api.hpp"
 #include "albsim/config_error.hpp"
+#include "fault_spec.hpp"
 #include "proxy_fixture.hpp"
 
 namespace albsim::test {
@@ -248,6 +251,17 @@ TEST(AdminApi, OpenApiFileDocumentsExactlyTheRealRoutes) {
   }
   for (const auto& r : proxy::admin_api::routes()) real.emplace(r.method, r.path);
   EXPECT_EQ(documented, real);
+}
+
+TEST(RetryKitDocs, EveryCauseIsListedWithWhetherItIsInjectable) {
+  std::ifstream in(ALBSIM_SOURCE_DIR "/docs/retry-kit.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  for (const auto& c : proxy::injectability_of_catalogue()) {
+    const std::string row =
+        "| `" + std::string(c.id) + "` | " + (c.injectable ? "yes" : "no") + " | " + c.how + " |";
+    EXPECT_NE(text.str().find(row), std::string::npos) << "docs/retry-kit.md lacks: " << row;
+  }
 }
 
 TEST(FaultPlans, AThousandConcurrentKeysEachWalkTheirOwnSteps) {
