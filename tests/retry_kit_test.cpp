@@ -264,6 +264,37 @@ TEST(RetryKitDocs, EveryCauseIsListedWithWhetherItIsInjectable) {
   }
 }
 
+TEST(FaultPlans, ConfigErrorsNameFileLineAndField) {
+  try {
+    proxy::load_proxy_config_text(R"(listeners: [{port: 0}]
+server_groups: [{name: g}]
+fault_plans:
+  - name: p
+    steps:
+      - ok
+      - 499-client-aborted
+)",
+                                  "plans.yaml");
+    FAIL() << "a client-only cause as a step must not load";
+  } catch (const config_error& e) {
+    EXPECT_EQ(e.file(), "plans.yaml");
+    EXPECT_EQ(e.line(), 7);
+    EXPECT_EQ(e.field(), "fault_plans[0].steps[1]");
+    EXPECT_NE(e.message().find("only the client can produce it"), std::string::npos);
+  }
+}
+
+TEST(FaultPlans, ABackendActionStepAndRepeat) {
+  auto cfg = admin_config();
+  cfg.fault_plans.push_back(proxy::load_fault_plan_text(
+      R"({"name": "flip", "steps": ["backend: status=418", "ok"], "repeat": true})", "plan"));
+  proxy_harness h(cfg);
+  std::vector<int> seen;
+  for (int i = 0; i < 4; ++i) seen.push_back(status_of(h, post_pay("any")));
+  EXPECT_EQ(seen, (std::vector<int>{418, 200, 418, 200}));
+  EXPECT_EQ(h.backend().counters().requests, 2u);
+}
+
 TEST(FaultPlans, AThousandConcurrentKeysEachWalkTheirOwnSteps) {
   auto cfg = admin_config();
   cfg.worker_threads = 2;
