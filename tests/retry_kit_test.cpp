@@ -237,6 +237,37 @@ TEST(AdminApi, ClearResetAndMetrics) {
   EXPECT_NE(metrics.text.find("albsim_faults_injected_total 0"), std::string::npos);
 }
 
+TEST(AdminApi, ServerWeightAndForcedHealthAtRuntime) {
+  proxy_harness h(admin_config(), 2);
+  // Weight 0 on the first server: every request goes to the second.
+  auto bad = admin(h, "PUT", "/servers/main/0", R"({"weight": 0, "health": "sideways"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body["field"], "health");
+  EXPECT_EQ(admin(h, "PUT", "/servers/main/0", R"({"weight": 0, "colour": 1})").body["field"],
+            "colour");
+  EXPECT_EQ(admin(h, "PUT", "/servers/main/9", R"({"weight": 0})").status, 404);
+  auto config = admin(h, "GET", "/config");
+  EXPECT_EQ(config.body["server_groups"][0]["servers"][0]["weight"], 100)
+      << "the refused changes applied nothing";
+  ASSERT_EQ(admin(h, "PUT", "/servers/main/0", R"({"weight": 0})").status, 200);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(h.get("/"));
+  EXPECT_EQ(h.backend(0).counters().requests, 0u);
+  EXPECT_EQ(h.backend(1).counters().requests, 4u);
+  // Both at weight 0: the group's real refusal.
+  ASSERT_EQ(admin(h, "PUT", "/servers/main/1", R"({"weight": 0})").status, 200);
+  auto refused = h.get("/");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+  // Weights back; the second forced down: traffic goes to the first.
+  ASSERT_EQ(admin(h, "PUT", "/servers/main/0", R"({"weight": 100})").status, 200);
+  auto down = admin(h, "PUT", "/servers/main/1", R"({"weight": 100, "health": "down"})");
+  EXPECT_EQ(down.body["healthy"], false);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(h.get("/"));
+  EXPECT_EQ(h.backend(0).counters().requests, 4u);
+  auto records = h.records(9);
+  EXPECT_EQ(records[4]["sim_cause"], "503-zero-weight");
+}
+
 TEST(AdminApi, OpenApiFileDocumentsExactlyTheRealRoutes) {
   YAML::Node doc = YAML::LoadFile(ALBSIM_SOURCE_DIR "/docs/admin-api.openapi.yaml");
   ASSERT_EQ(doc["openapi"].as<std::string>().substr(0, 2), "3.");

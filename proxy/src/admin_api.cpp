@@ -180,6 +180,67 @@ std::optional<admin_reply> journal_filter_of(const call& c, journal_filter& f) {
   return std::nullopt;
 }
 
+const char* health_name(server_group::health_override h) {
+  switch (h) {
+    case server_group::health_override::up:
+      return "up";
+    case server_group::health_override::down:
+      return "down";
+    case server_group::health_override::checked:
+      break;
+  }
+  return "checked";
+}
+
+// PUT /servers/{group}/{index}: {"weight": 0-100, "health": "up" | "down" | "checked"}. Every
+// field is checked before either is applied.
+admin_reply put_server(call& c) {
+  server_group* g = c.rt.group(c.params["group"]);
+  if (!g) return error_reply(404, "no server group '" + c.params["group"] + "'", "group");
+  const std::string& index_text = c.params["index"];
+  std::size_t index = 0;
+  auto [p, ec] = std::from_chars(index_text.data(), index_text.data() + index_text.size(), index);
+  if (ec != std::errc{} || p != index_text.data() + index_text.size() || index >= g->size()) {
+    return error_reply(404, "the group has no server " + index_text + " (0-based)", "index");
+  }
+  const json body = json::parse(c.request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return error_reply(400, "the body must be a JSON object");
+  std::optional<std::uint32_t> weight;
+  std::optional<server_group::health_override> health;
+  for (const auto& [field, value] : body.items()) {
+    if (field == "weight") {
+      if (!value.is_number_integer() || value.get<std::int64_t>() < 0 ||
+          value.get<std::int64_t>() > 100)
+        return error_reply(400, "must be an integer 0-100", "weight");
+      weight = value.get<std::uint32_t>();
+    } else if (field == "health") {
+      const std::string h = value.is_string() ? value.get<std::string>() : "";
+      if (h == "up") {
+        health = server_group::health_override::up;
+      } else if (h == "down") {
+        health = server_group::health_override::down;
+      } else if (h == "checked") {
+        health = server_group::health_override::checked;
+      } else {
+        return error_reply(400, "must be up, down or checked", "health");
+      }
+    } else {
+      return error_reply(400, "unknown field (allowed: weight, health)", field);
+    }
+  }
+  const int i = static_cast<int>(index);
+  if (weight) g->set_weight(i, *weight);
+  if (health) g->force_health(i, *health);
+  ops_log().info("admin {}: server {} of group {}: weight {}, health {}", c.request.peer, i,
+                 g->name(), g->weight(i), health_name(g->forced(i)));
+  return json_reply(200, {{"group", g->name()},
+                          {"index", i},
+                          {"weight", g->weight(i)},
+                          {"health", health_name(g->forced(i))},
+                          {"healthy", g->healthy(i)}});
+}
+
 admin_reply get_health(call&) { return json_reply(200, {{"status", "ok"}}); }
 
 admin_reply get_ready(call& c) {
@@ -206,8 +267,9 @@ admin_reply get_config(call& c) {
       const auto& s = g->server(static_cast<int>(i));
       servers.push_back({{"address", s.address},
                          {"port", s.port},
-                         {"weight", s.weight},
-                         {"healthy", g->healthy(static_cast<int>(i))}});
+                         {"weight", g->weight(static_cast<int>(i))},
+                         {"healthy", g->healthy(static_cast<int>(i))},
+                         {"health", health_name(g->forced(static_cast<int>(i)))}});
     }
     groups.push_back({{"name", g->name()}, {"servers", servers}});
   }
@@ -350,6 +412,7 @@ constexpr std::array k_routes{
     route_entry{{"DELETE", "/plans"}, delete_plans},
     route_entry{{"DELETE", "/plans/{name}"}, delete_plan},
     route_entry{{"POST", "/counters/reset"}, post_counters_reset},
+    route_entry{{"PUT", "/servers/{group}/{index}"}, put_server},
     route_entry{{"GET", "/metrics"}, get_metrics},
 };
 
