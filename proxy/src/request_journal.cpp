@@ -20,49 +20,57 @@ std::size_t heap_of(const std::string& s) {
 request_journal::request_journal(const journal_config& config)
     : capacity_(config.size), max_value_(config.max_value_bytes), header_names_(config.headers) {}
 
-std::string request_journal::cut(std::string_view s) const {
-  return std::string(s.substr(0, max_value_));
+void request_journal::put(std::string& to, std::string_view from) const {
+  to.assign(from.substr(0, max_value_));
 }
 
+// Fills the ring's slot in place: once the ring has gone round, its strings keep their memory
+// and an entry costs no allocation (albsim's bound keeps that memory within memory_bound()).
 void request_journal::add(const access_log_record& r, std::string_view fields,
                           const fault_injection& inj) {
   if (!capacity_) return;
-  journal_entry e;
+  std::lock_guard lock(mutex_);
+  if (ring_.capacity() < capacity_) ring_.reserve(capacity_);  // once: no growth by doubling
+  const std::uint64_t seq = next_seq_++;
+  journal_entry& e = ring_.size() < capacity_ ? ring_.emplace_back() : ring_[(seq - 1) % capacity_];
+  e.seq = seq;
   e.time = r.time;
-  e.client_ip = cut(r.client_ip);
+  put(e.client_ip, r.client_ip);
   e.client_port = r.client_port;
-  e.method = cut(r.request_method);
-  e.host = cut(r.host);
-  e.path = cut(r.request_uri);
+  put(e.method, r.request_method);
+  put(e.host, r.host);
+  put(e.path, r.request_uri);
+  std::size_t found = 0;
   for (const auto& name : header_names_) {
-    if (auto v = find_field(fields, name)) e.headers.emplace_back(name, cut(*v));
+    auto v = find_field(fields, name);
+    if (!v) continue;
+    if (e.headers.size() <= found) e.headers.emplace_back();
+    e.headers[found].first.assign(name);
+    put(e.headers[found].second, *v);
+    ++found;
   }
+  e.headers.resize(found);
   if (!inj.plan.empty()) {
-    e.key = cut(inj.key);
-  } else if (!e.headers.empty()) {
-    e.key = e.headers.front().second;
+    put(e.key, inj.key);
+  } else if (found) {
+    e.key.assign(e.headers.front().second);
+  } else {
+    e.key.clear();
   }
-  e.plan = cut(inj.plan);
+  put(e.plan, inj.plan);
   e.step = inj.step;
-  e.injected = cut(inj.cause);
+  put(e.injected, inj.cause);
   e.status = r.status;
-  e.upstream_status = cut(r.upstream_status);
-  e.upstream_addr = cut(r.upstream_addr);
-  e.sim_cause = cut(r.sim_cause);
+  put(e.upstream_status, r.upstream_status);
+  put(e.upstream_addr, r.upstream_addr);
+  put(e.sim_cause, r.sim_cause);
   e.request_time = r.request_time;
   e.upstream_connect_time = r.upstream_connect_time;
   e.upstream_response_time = r.upstream_response_time;
   // The Retry-After the fault backend was told to send, if its answer reached the client.
+  e.retry_after.reset();
   if (inj.retry_after && r.upstream_status == std::to_string(r.status)) {
     e.retry_after = inj.retry_after;
-  }
-  std::lock_guard lock(mutex_);
-  e.seq = next_seq_++;
-  if (ring_.capacity() < capacity_) ring_.reserve(capacity_);  // once: no growth by doubling
-  if (ring_.size() < capacity_) {
-    ring_.push_back(std::move(e));
-  } else {
-    ring_[(e.seq - 1) % capacity_] = std::move(e);
   }
 }
 
@@ -112,12 +120,15 @@ std::size_t request_journal::memory_bytes() const {
 
 std::size_t request_journal::memory_bound() const {
   constexpr std::size_t k_strings = 10;  // the entry's own strings, each cut to max_value_
+  // A reused string grows to at most twice what it was asked to hold (std::string's doubling),
+  // and so does the vector of header pairs.
   std::size_t names = 0;
-  for (const auto& h : header_names_) names += h.size() + 1;
-  const std::size_t value = max_value_ + 1;
-  const std::size_t per_entry =
-      sizeof(journal_entry) + k_strings * value +
-      header_names_.size() * (sizeof(std::pair<std::string, std::string>) + value) + names;
+  for (const auto& h : header_names_) names += 2 * (h.size() + 1);
+  const std::size_t value = 2 * (max_value_ + 1);
+  const std::size_t pairs = 2 * header_names_.size();
+  const std::size_t per_entry = sizeof(journal_entry) + k_strings * value +
+                                pairs * (sizeof(std::pair<std::string, std::string>) + value) +
+                                names;
   return capacity_ * per_entry;
 }
 

@@ -74,7 +74,7 @@ class request_journal {
   std::size_t memory_bound() const;
 
  private:
-  std::string cut(std::string_view s) const;
+  void put(std::string& to, std::string_view from) const;  // cut to max_value_
 
   const std::size_t capacity_;
   const std::size_t max_value_;
