@@ -16,8 +16,11 @@ packages=(g++ cmake make pkg-config ccache libboost1.81-dev libssl-dev libspdlog
 # The browser test of the teaching report (tests/browser/) drives Debian's Chromium.
 if [ "$mode" = test ]; then packages+=(python3-yaml chromium); fi
 # The retry kit's client and examples (clients/python, examples/) run under pytest; one of them
-# scrapes /metrics with Debian's Prometheus and checks it with promtool.
-if [ "$mode" = test ]; then packages+=(python3-pytest python3-urllib3 prometheus); fi
+# scrapes /metrics with Debian's Prometheus and checks it with promtool; one builds a Go client
+# on Debian's go-retryablehttp.
+if [ "$mode" = test ]; then
+  packages+=(python3-pytest python3-urllib3 prometheus golang-go golang-github-hashicorp-go-retryablehttp-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
