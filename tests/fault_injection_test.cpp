@@ -1,8 +1,9 @@
-// Fault injection by header through a real proxy: for every cause the catalogue marks
-// injectable, a request carrying `X-Albsim-Cause: <ID>` gets what the cause's own scenario
-// expects (scenarios/catalogue/<ID>.yaml): the client's status and headers and the record's
-// status, upstream_status, timings and sim_cause. Causes only a client can produce get
-// albsim's own 400 naming why; a listener with injection off forwards the header.
+// Fault injection through a real proxy: for every cause the catalogue marks injectable, a
+// request carrying `X-Albsim-Cause: <ID>`, or meeting a fault plan's step <ID>, gets what the
+// cause's own scenario expects (scenarios/catalogue/<ID>.yaml): the client's status and
+// headers and the record's status, upstream_status, timings and sim_cause. Causes only a client
+// can produce get albsim's own 400 naming why; a listener with injection off forwards the
+// header.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -25,15 +26,21 @@ const std::map<std::string, std::string> k_parameters = {
     {"504-backend-returned", "; delay=200ms"},
 };
 
-// The scenario's request, with the injection header.
-std::string request_for(const scenarios::client_script& c, const std::string& cause) {
+// The cause as a header value or a plan step, with the parameters its scenario needs.
+std::string spec_of(const std::string& cause) {
+  auto params = k_parameters.find(cause);
+  return cause + (params == k_parameters.end() ? "" : params->second);
+}
+
+// The scenario's request, with the injection header when `by_header`.
+std::string request_for(const scenarios::client_script& c, const std::string& cause,
+                        bool by_header) {
   const bool single = c.action == scenarios::client_action::request;
   std::string path = single ? c.path : "/";
   if (c.target_bytes > path.size() + 1)
     path += "?" + std::string(c.target_bytes - path.size() - 1, 'a');
   std::string out = (single ? c.method : "GET") + " " + path + " HTTP/1.1\r\nHost: shop.test\r\n";
-  auto params = k_parameters.find(cause);
-  out += "X-Albsim-Cause: " + cause + (params == k_parameters.end() ? "" : params->second) + "\r\n";
+  if (by_header) out += "X-Albsim-Cause: " + spec_of(cause) + "\r\n";
   const std::uint64_t body = single ? c.body_bytes : 0;
   if (body) out += "Content-Length: " + std::to_string(body) + "\r\n";
   out += "Connection: close\r\n\r\n";
@@ -71,22 +78,30 @@ bool applies(const std::string& field) {
          field.rfind("client.headers.", 0) == 0;
 }
 
-class InjectableCause : public ::testing::TestWithParam<std::string> {};
+// Each injectable cause, asked for by header and by a one-step fault plan.
+class InjectableCause : public ::testing::TestWithParam<std::tuple<std::string, bool>> {};
 
 TEST_P(InjectableCause, WritesTheRecordItsScenarioExpects) {
-  const std::string id = GetParam();
+  const auto& [id, by_header] = GetParam();
   const auto s =
       scenarios::load_scenario_file(scenarios::default_scenario_dir() + "/" + id + ".yaml");
   auto cfg = base_proxy_config();
   // The scenario's timeouts, which its timing expectations are written for.
   cfg.listeners[0].request_timeout = s.proxy.listeners.at(0).request_timeout;
   cfg.limits.upstream_connect_timeout = s.proxy.limits.upstream_connect_timeout;
+  if (!by_header) {
+    proxy::fault_plan_config plan;
+    plan.name = "one";
+    plan.steps = {spec_of(id)};
+    cfg.fault_plans.push_back(plan);
+  }
   proxy_harness h(cfg);
 
   const auto began = std::chrono::steady_clock::now();
   raw_client c;
   ASSERT_EQ(c.connect(h.address(), h.port()), io_result::ok);
-  c.send_all(request_for(s.client, id), 10s);  // a failed upload still gets its answer read
+  c.send_all(request_for(s.client, id, by_header),
+             10s);  // a failed upload still gets its answer read
   std::string raw;
   c.read_response(raw, 10s);
   const double elapsed =
@@ -116,12 +131,14 @@ std::vector<std::string> injectable_ids() {
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Catalogue, InjectableCause, ::testing::ValuesIn(injectable_ids()),
+INSTANTIATE_TEST_SUITE_P(Catalogue, InjectableCause,
+                         ::testing::Combine(::testing::ValuesIn(injectable_ids()),
+                                            ::testing::Bool()),
                          [](const auto& info) {
-                           std::string n = info.param;
+                           std::string n = std::get<0>(info.param);
                            for (auto& ch : n)
                              if (ch == '-') ch = '_';
-                           return "c" + n;
+                           return "c" + n + (std::get<1>(info.param) ? "_by_header" : "_by_plan");
                          });
 
 TEST(FaultInjection, EveryServerSideCauseIsInjectable) {
