@@ -268,6 +268,32 @@ TEST(AdminApi, ServerWeightAndForcedHealthAtRuntime) {
   EXPECT_EQ(records[4]["sim_cause"], "503-zero-weight");
 }
 
+TEST(AdminApi, ListenerQpsLimitAtRuntime) {
+  proxy_harness h(admin_config());
+  const std::string name = h.server().listeners().at(0).name;
+  auto bad = admin(h, "PUT", "/listeners/" + name + "/qps", R"({"qps": 1, "burts": 1})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body["field"], "burts");
+  EXPECT_EQ(admin(h, "PUT", "/listeners/" + name + "/qps", R"({"qps": -1})").body["field"], "qps");
+  EXPECT_EQ(admin(h, "PUT", "/listeners/nope/qps", R"({"qps": 1})").status, 404);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(h.get("/")->status, 200) << "no limit yet";
+  // One request per second, burst 1: of three at once, the first passes.
+  ASSERT_EQ(admin(h, "PUT", "/listeners/" + name + "/qps", R"({"qps": 1, "burst": 1})").status,
+            200);
+  std::vector<int> seen;
+  for (int i = 0; i < 3; ++i) seen.push_back(h.get("/")->status);
+  EXPECT_EQ(seen, (std::vector<int>{200, 503, 503}));
+  auto records = h.records(6);
+  EXPECT_EQ(records[4]["sim_cause"], "503-qps-limited");
+  EXPECT_NE(
+      admin(h, "GET", "/metrics").text.find("albsim_qps_refused_total{limiter=\"listener\"} 2"),
+      std::string::npos);
+  EXPECT_EQ(admin(h, "GET", "/config").body["listeners"][0]["qps"]["qps"], 1);
+  // Off again.
+  ASSERT_EQ(admin(h, "PUT", "/listeners/" + name + "/qps", R"({"qps": 0})").status, 200);
+  EXPECT_EQ(h.get("/")->status, 200);
+}
+
 TEST(AdminApi, OpenApiFileDocumentsExactlyTheRealRoutes) {
   YAML::Node doc = YAML::LoadFile(ALBSIM_SOURCE_DIR "/docs/admin-api.openapi.yaml");
   ASSERT_EQ(doc["openapi"].as<std::string>().substr(0, 2), "3.");

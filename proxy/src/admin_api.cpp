@@ -241,6 +241,64 @@ admin_reply put_server(call& c) {
                           {"healthy", g->healthy(i)}});
 }
 
+// A QPS limit from a body {"qps": 0-100000, "burst": 0-1000000}, or the reply refusing it.
+std::optional<admin_reply> qps_of(const call& c, qps_limit& out) {
+  const json body = json::parse(c.request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return error_reply(400, "the body must be a JSON object");
+  if (!body.contains("qps")) return error_reply(400, "is required (0 turns the limit off)", "qps");
+  for (const auto& [field, value] : body.items()) {
+    const std::int64_t max = field == "qps" ? 100'000 : 1'000'000;
+    if (field != "qps" && field != "burst")
+      return error_reply(400, "unknown field (allowed: qps, burst)", field);
+    if (!value.is_number_integer() || value.get<std::int64_t>() < 0 ||
+        value.get<std::int64_t>() > max)
+      return error_reply(400, "must be an integer 0-" + std::to_string(max), field);
+  }
+  out.qps = body["qps"].get<std::uint32_t>();
+  out.burst = body.value("burst", 0u);
+  return std::nullopt;
+}
+
+std::optional<std::size_t> listener_index(const call& c, const std::string& name) {
+  const auto& ls = c.rt.config.listeners;
+  for (std::size_t i = 0; i < ls.size(); ++i)
+    if (ls[i].name == name) return i;
+  return std::nullopt;
+}
+
+// PUT /listeners/{name}/qps
+admin_reply put_listener_qps(call& c) {
+  auto li = listener_index(c, c.params["name"]);
+  if (!li) return error_reply(404, "no listener '" + c.params["name"] + "'", "name");
+  qps_limit q;
+  if (auto bad = qps_of(c, q)) return *bad;
+  c.rt.limiter.set_listener_limit(*li, q);
+  ops_log().info("admin {}: listener {} QPS limit {} (burst {})", c.request.peer, c.params["name"],
+                 q.qps, q.burst);
+  return json_reply(200, {{"listener", c.params["name"]}, {"qps", q.qps}, {"burst", q.burst}});
+}
+
+// PUT /listeners/{name}/rules/{rule}/qps
+admin_reply put_rule_qps(call& c) {
+  auto li = listener_index(c, c.params["name"]);
+  if (!li) return error_reply(404, "no listener '" + c.params["name"] + "'", "name");
+  const auto& rules = c.rt.config.listeners[*li].rules;
+  std::optional<std::size_t> ri;
+  for (std::size_t i = 0; i < rules.size(); ++i)
+    if (rules[i].name == c.params["rule"]) ri = i;
+  if (!ri) return error_reply(404, "the listener has no rule '" + c.params["rule"] + "'", "rule");
+  qps_limit q;
+  if (auto bad = qps_of(c, q)) return *bad;
+  c.rt.limiter.set_rule_limit(*li, *ri, q);
+  ops_log().info("admin {}: rule {} of listener {} QPS limit {} (burst {})", c.request.peer,
+                 c.params["rule"], c.params["name"], q.qps, q.burst);
+  return json_reply(200, {{"listener", c.params["name"]},
+                          {"rule", c.params["rule"]},
+                          {"qps", q.qps},
+                          {"burst", q.burst}});
+}
+
 admin_reply get_health(call&) { return json_reply(200, {{"status", "ok"}}); }
 
 admin_reply get_ready(call& c) {
@@ -250,14 +308,24 @@ admin_reply get_ready(call& c) {
 admin_reply get_config(call& c) {
   const proxy_config& cfg = c.rt.config;
   json listeners = json::array();
-  for (const auto& l : cfg.listeners) {
+  for (std::size_t li = 0; li < cfg.listeners.size(); ++li) {
+    const auto& l = cfg.listeners[li];
+    json rules = json::array();
+    for (std::size_t ri = 0; ri < l.rules.size(); ++ri) {
+      const qps_limit q = c.rt.limiter.rule_limit(li, ri);
+      rules.push_back({{"name", l.rules[ri].name},
+                       {"server_group", l.rules[ri].server_group},
+                       {"qps", {{"qps", q.qps}, {"burst", q.burst}}}});
+    }
+    const qps_limit q = c.rt.limiter.listener_limit(li);
     listeners.push_back(
         {{"name", l.name},
          {"protocol", l.protocol == listener_protocol::https ? "https" : "http"},
          {"port", l.port},
          {"request_timeout", std::chrono::duration<double>(l.request_timeout).count()},
          {"idle_timeout", std::chrono::duration<double>(l.idle_timeout).count()},
-         {"qps", l.qps.qps},
+         {"qps", {{"qps", q.qps}, {"burst", q.burst}}},
+         {"rules", rules},
          {"fault_injection", l.fault_injection}});
   }
   json groups = json::array();
@@ -363,6 +431,7 @@ admin_reply post_counters_reset(call& c) {
   c.rt.injector.injected = 0;
   c.rt.injector.refused = 0;
   c.rt.metrics.reset();
+  c.rt.limiter.reset_refused();
   return json_reply(200, {{"reset", true}});
 }
 
@@ -381,6 +450,14 @@ admin_reply get_metrics(call& c) {
         rt.injector.injected.load());
   gauge("albsim_faults_refused_total", "counter", "Faults asked for that could not be injected.",
         rt.injector.refused.load());
+  extra +=
+      "# HELP albsim_qps_refused_total Requests a QPS limit refused, by the kind of limit.\n"
+      "# TYPE albsim_qps_refused_total counter\n";
+  const auto refused = rt.limiter.refused();
+  for (std::size_t i = 0; i < refused.size(); ++i) {
+    extra += std::string("albsim_qps_refused_total{limiter=\"") + qps_limiter::k_limiter_names[i] +
+             "\"} " + std::to_string(refused[i]) + "\n";
+  }
   extra +=
       "# HELP albsim_server_healthy Health of each server as the health checks see it (1 = "
       "healthy).\n# TYPE albsim_server_healthy gauge\n";
@@ -413,6 +490,8 @@ constexpr std::array k_routes{
     route_entry{{"DELETE", "/plans/{name}"}, delete_plan},
     route_entry{{"POST", "/counters/reset"}, post_counters_reset},
     route_entry{{"PUT", "/servers/{group}/{index}"}, put_server},
+    route_entry{{"PUT", "/listeners/{name}/qps"}, put_listener_qps},
+    route_entry{{"PUT", "/listeners/{name}/rules/{rule}/qps"}, put_rule_qps},
     route_entry{{"GET", "/metrics"}, get_metrics},
 };
 

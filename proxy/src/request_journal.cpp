@@ -87,7 +87,11 @@ std::vector<journal_entry> request_journal::read(const journal_filter& f) const 
       out.push_back(e);
     }
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  // In the order the requests arrived: with several workers, a later request's record can be
+  // written a moment before an earlier one's.
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.time != b.time ? a.time < b.time : a.seq < b.seq;
+  });
   if (f.limit && out.size() > f.limit)
     out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(f.limit));
   return out;

@@ -63,7 +63,7 @@ class request_journal {
   bool enabled() const { return capacity_ > 0; }
   // Adds the request of a record just emitted. `fields`: its request fields ("Name: value\r\n").
   void add(const access_log_record& r, std::string_view fields, const fault_injection& inj);
-  // Matching entries, oldest first.
+  // Matching entries in the order the requests arrived (their first byte).
   std::vector<journal_entry> read(const journal_filter& f) const;
   void clear();
 
