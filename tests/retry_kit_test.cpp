@@ -222,7 +222,8 @@ TEST(AdminApi, ClearResetAndMetrics) {
   auto metrics = admin(h, "GET", "/metrics");
   ASSERT_EQ(metrics.status, 200);
   const std::string port = std::to_string(h.port());
-  EXPECT_NE(metrics.text.find("albsim_requests_total{port=\"" + port +
+  const std::string listener = h.server().listeners().at(0).name;
+  EXPECT_NE(metrics.text.find("albsim_requests_total{listener=\"" + listener + "\",port=\"" + port +
                               "\",status=\"503\",cause=\"503-qps-limited\"} 1"),
             std::string::npos)
       << metrics.text;

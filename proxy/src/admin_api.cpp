@@ -6,6 +6,7 @@
 #include <charconv>
 #include <map>
 #include <optional>
+#include <thread>
 
 #include "albsim/config_error.hpp"
 #include "albsim/ops_log.hpp"
@@ -16,6 +17,9 @@ namespace albsim::proxy {
 namespace {
 
 using nlohmann::json;
+
+// How long a journal read waits for records of requests already routed (albsim's bound).
+constexpr auto k_journal_settle = std::chrono::milliseconds(200);
 
 admin_reply json_reply(int status, const json& body) {
   return admin_reply{status, "application/json", body.dump() + "\n"};
@@ -356,9 +360,22 @@ admin_reply get_config(call& c) {
               {"max_value_bytes", cfg.journal.max_value_bytes}}}});
 }
 
+// A client may read the journal the moment it has its answer, while the worker that wrote the
+// answer has yet to add the record: wait (bounded) until every request routed so far has its
+// record. A request still waiting on a slow backend makes a read wait the whole bound.
+void settle(proxy_runtime& rt) {
+  const auto deadline = std::chrono::steady_clock::now() + k_journal_settle;
+  while (rt.injector.recorded.load(std::memory_order_acquire) <
+             rt.injector.decided.load(std::memory_order_relaxed) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // polling a bounded wait
+  }
+}
+
 admin_reply get_journal(call& c) {
   journal_filter f;
   if (auto bad = journal_filter_of(c, f)) return *bad;
+  settle(c.rt);
   json entries = json::array();
   for (const auto& e : c.rt.journal.read(f)) entries.push_back(entry_json(e));
   return json_reply(200, {{"capacity", c.rt.journal.capacity()},
@@ -376,6 +393,7 @@ admin_reply delete_journal(call& c) {
 admin_reply get_retries(call& c) {
   journal_filter f;
   if (auto bad = journal_filter_of(c, f)) return *bad;
+  settle(c.rt);
   json keys = json::array();
   for (const auto& r : analyse_retries(c.rt.journal.read(f))) keys.push_back(report_json(r));
   return json_reply(200, {{"keys", keys}});

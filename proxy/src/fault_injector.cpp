@@ -13,6 +13,8 @@ void fault_injector::decide(bool header_allowed, const request_head& head,
                             std::string_view client_ip, const std::shared_ptr<fault_ledger>& ledger,
                             fault_injection& out) {
   out.clear();
+  out.decided = true;
+  decided.fetch_add(1, std::memory_order_relaxed);
   if (!header_allowed && !plans_.any()) return;
   const std::string& fields = head.forward_fields();
   if (header_allowed) {

@@ -34,9 +34,11 @@ struct fault_injection {
   std::int32_t step = -1;
   std::string key;
   std::optional<std::uint32_t> retry_after;  // seconds the fault backend's answer names
+  bool decided = false;  // the injection stage ran for this request (it will have a record)
 
   // Back to "nothing injected"; cheap when nothing was (the common case, on every request).
   void clear() {
+    decided = false;
     if (reply || server || !cause.empty() || !plan.empty()) *this = fault_injection{};
   }
 };
@@ -55,6 +57,10 @@ class fault_injector {
 
   std::atomic<std::uint64_t> injected{0};  // requests given a fault
   std::atomic<std::uint64_t> refused{0};   // faults asked for that could not be injected
+  // Requests the stage decided for, and how many of them have their record: a journal read
+  // waits for the difference, so that an answer a client has just had is in it.
+  std::atomic<std::uint64_t> decided{0};
+  std::atomic<std::uint64_t> recorded{0};
 
  private:
   void realise(const fault_spec& spec, const request_head& head,

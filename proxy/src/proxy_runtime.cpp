@@ -26,6 +26,7 @@ void proxy_runtime::observe(const access_log_record& r, std::string_view request
                             const fault_injection& inj) {
   journal.add(r, request_fields, inj);
   metrics.observe(r);
+  if (inj.decided) injector.recorded.fetch_add(1, std::memory_order_release);
 }
 
 server_group* proxy_runtime::group(const std::string& name) const {

@@ -165,6 +165,7 @@ class proxy_server_impl final : public proxy_server {
           acceptors_.push_back({std::move(a), le, w.get()});
         }
         bound_.push_back({l.name, l.protocol, vip, port});
+        rt_.metrics.name_listener(port, l.name);
       }
     }
     for (auto& slot : acceptors_) {

@@ -64,6 +64,11 @@ void request_metrics::observe(const access_log_record& r) {
   if (r.upstream_response_time) upstream_time_.observe(*r.upstream_response_time);
 }
 
+void request_metrics::name_listener(std::uint16_t port, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  listener_names_[port] = name;
+}
+
 void request_metrics::reset() {
   std::lock_guard lock(mutex_);
   requests_.clear();
@@ -76,12 +81,15 @@ std::string request_metrics::render(const std::string& extra) const {
   std::string out;
   std::lock_guard lock(mutex_);
   out +=
-      "# HELP albsim_requests_total Requests answered, by listener port, status and sim_cause.\n"
+      "# HELP albsim_requests_total Requests answered, by listener, port, status and sim_cause.\n"
       "# TYPE albsim_requests_total counter\n";
   for (const auto& [k, n] : requests_) {
     const auto& [port, status, cause] = k;
-    out += fmt::format("albsim_requests_total{{port=\"{}\",status=\"{}\",cause=\"{}\"}} {}\n", port,
-                       status, label(cause), n);
+    auto name = listener_names_.find(port);
+    out += fmt::format(
+        "albsim_requests_total{{listener=\"{}\",port=\"{}\",status=\"{}\",cause=\"{}\"}} {}\n",
+        name == listener_names_.end() ? std::string("-") : label(name->second), port, status,
+        label(cause), n);
   }
   out +=
       "# HELP albsim_upstream_responses_total Requests by upstream_status class (\"-\": no "

@@ -24,6 +24,8 @@ class request_metrics {
                                                     0.5,   1,    2.5,   5,    10,  60};
 
   void observe(const access_log_record& r);
+  // The listener's name for its bound port (requests are counted by port, labelled by name).
+  void name_listener(std::uint16_t port, const std::string& name);
   void reset();
   // The exposition of these counters; `extra` (already formatted families) is appended.
   std::string render(const std::string& extra) const;
@@ -36,6 +38,7 @@ class request_metrics {
     void observe(double v);
   };
   mutable std::mutex mutex_;
+  std::map<std::uint16_t, std::string> listener_names_;
   std::map<std::tuple<std::uint16_t, int, std::string>, std::uint64_t, std::less<>> requests_;
   std::map<std::string, std::uint64_t, std::less<>> upstream_classes_;
   histogram request_time_;
