@@ -39,4 +39,5 @@ def test_a_bad_plan_names_the_field(albsim):
 def test_metrics_count_the_injected_cause(albsim):
     albsim.admin.arm_plan("once", ["503-no-backend"], max_uses=1)
     assert status(albsim.url + "/", "k") == 503
+    albsim.admin.journal()  # waits until the answered request is counted
     assert 'cause="503-no-backend"} 1' in albsim.admin.metrics()
