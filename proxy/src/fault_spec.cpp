@@ -174,8 +174,9 @@ fault_spec parse_cause_spec(std::string_view text) {
         return refused(s, "delay='" + std::string(value) + "' is no duration (e.g. 250ms, 2s)");
       delay = value;
     } else if (key == "status") {
-      status = parse_int(value, 100, 599);
-      if (!status) return refused(s, "status='" + std::string(value) + "' is no status 100-599");
+      status = parse_int(value, 200, 599);  // a final status: a 1xx is interim
+      if (!status)
+        return refused(s, "status='" + std::string(value) + "' is no final status 200-599");
     } else if (key == "retry-after") {
       auto seconds = parse_int(value, 0, 86400);
       if (!seconds)
