@@ -73,6 +73,9 @@ int serve(const serve_options& o) {
                    l.protocol == proxy::listener_protocol::https ? "https" : "http", l.address,
                    l.port);
   }
+  if (server->admin_port()) {
+    ops_log().info("admin API http://{}:{}", config.admin.address, server->admin_port());
+  }
   ops_log().info("ready (Ctrl-C to stop)");
 
   int sig = 0;

@@ -15,6 +15,14 @@ packages=(g++ cmake make pkg-config ccache libboost1.81-dev libssl-dev libspdlog
           curl python3 libsimdjson-dev zlib1g-dev)
 # The browser test of the teaching report (tests/browser/) drives Debian's Chromium.
 if [ "$mode" = test ]; then packages+=(python3-yaml chromium); fi
+# The retry kit's client and examples (clients/python, examples/) run under pytest; one of them
+# scrapes /metrics with Debian's Prometheus and checks it with promtool; one builds a Go client
+# on Debian's go-retryablehttp; one runs Node with axios-retry (npm, below).
+if [ "$mode" = test ]; then
+  packages+=(python3-pytest python3-urllib3 prometheus golang-go golang-github-hashicorp-go-retryablehttp-dev
+             nodejs)
+  command -v npm >/dev/null || packages+=(npm)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,6 +40,11 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DALBSIM_SANITIZE="${ALBSIM_SANITIZE:-OFF}" >/dev/null
 cmake --build "$build_dir" -j2
+
+# The Node example of the retry kit takes axios and axios-retry from npm (its lock file pins them).
+if [ "$mode" = test ] && [ ! -d examples/node-axios-retry/node_modules ]; then
+  (cd examples/node-axios-retry && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 case "$mode" in
   build) ;;

@@ -14,6 +14,7 @@
 
 #include "client_side.hpp"
 #include "exchange_state.hpp"
+#include "fault_injector.hpp"
 #include "local_reply.hpp"
 #include "proxy_runtime.hpp"
 #include "record_writer.hpp"
@@ -112,7 +113,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
   // Plain text on an HTTPS port: read the head (bounded) to log method and target, answer 400.
   task<void> plain_on_https() {
     const auto start = clock::now();
-    exchange_state x(record_, request_head_, start);
+    exchange_state x(record_, request_head_, injection_, start);
     records_.start(x.r, start);
     client_.arm(start + lc_.request_timeout);
     relay_buffer& in = client_.buffer();
@@ -155,7 +156,8 @@ class client_session final : public std::enable_shared_from_this<client_session>
     }
     // The request starts with its first byte. The record and the head parser are the
     // connection's, reused request after request.
-    exchange_state x(record_, request_head_, first_byte_at);
+    exchange_state x(record_, request_head_, injection_, first_byte_at);
+    injection_.clear();  // nothing injected until the injection stage decides
     x.last = last;
     records_.start(x.r, first_byte_at);
     client_.arm(first_byte_at + lc_.request_timeout);
@@ -179,17 +181,20 @@ class client_session final : public std::enable_shared_from_this<client_session>
       co_return !body_pending && !last && x.head.keep_alive();
     }
 
-    to.group->connection_started(to.index);
+    // A group's server counts the connection (a fault backend of the retry kit has no group).
+    if (to.group) to.group->connection_started(to.index);
     struct release {
       server_group* g;
       int i;
-      ~release() { g->connection_finished(i); }
+      ~release() {
+        if (g) g->connection_finished(i);
+      }
     } release_guard{to.group, to.index};
     if (auto failed = co_await exchange_.run(x)) {
       co_await conclude(x, *failed, true);
       co_return false;
     }
-    records_.emit(x.r, x.start, x.answered_at);
+    records_.emit(x, x.answered_at);
     co_return x.keep && !draining_;
   }
 
@@ -254,13 +259,18 @@ class client_session final : public std::enable_shared_from_this<client_session>
   // ---- the one place an early end becomes a status, a reply and a record ------------------------
   task<void> conclude(exchange_state& x, const stage_event& e, bool close) {
     if (e.from == stage_event::side::none) co_return;
-    const decision d = decide(e);
+    const decision d = e.from == stage_event::side::injected ? *x.inj.reply : decide(e);
     record_writer::apply(x.r, d);
     if (!d.reply) {
-      records_.emit(x.r, x.start);
+      records_.emit(x);
       co_return;
     }
-    co_await send_own_reply(x, local_reply_body(d.status), d.reply_headers, close);
+    if (x.inj.reply_fields.empty()) {
+      co_await send_own_reply(x, local_reply_body(d.status), d.reply_headers, close);
+    } else {  // the retry kit says why it refused an injection in a field of its own
+      const std::string headers = std::string(d.reply_headers) + x.inj.reply_fields;
+      co_await send_own_reply(x, local_reply_body(d.status), headers, close);
+    }
   }
 
   decision decide(const stage_event& e) const {
@@ -286,7 +296,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
     if (!ec) x.r.body_bytes_sent = body.size();
     x.r.write_response_time =
         std::chrono::duration<double, std::milli>(clock::now() - write_start).count();
-    records_.emit(x.r, x.start);
+    records_.emit(x);
   }
 
   // ---- records ----------------------------------------------------------------------------------
@@ -309,6 +319,7 @@ class client_session final : public std::enable_shared_from_this<client_session>
   // Reused by every request of the connection (they keep the memory they have grown).
   access_log_record record_;
   request_head request_head_;
+  fault_injection injection_;            // the retry kit's decision for the current request
   std::uint64_t after_length_body_ = 0;  // the last request's Content-Length body, if any
   bool draining_ = false;                // the proxy is stopping: no further requests
 };

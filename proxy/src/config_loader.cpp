@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <filesystem>
 #include <set>
 
 #include "albsim/proxy/config.hpp"
 #include "albsim/yaml_cursor.hpp"
+#include "fault_spec.hpp"
 
 namespace albsim::proxy {
 namespace {
@@ -135,7 +137,7 @@ rule_config parse_rule(const yaml_cursor& c, std::size_t index) {
 listener_config parse_listener(const yaml_cursor& c) {
   c.only_keys({"name", "protocol", "port", "certificate", "private_key", "request_timeout",
                "idle_timeout", "max_requests_per_connection", "forwarded_headers", "qps",
-               "client_link", "rules", "default_server_group"});
+               "client_link", "rules", "default_server_group", "fault_injection"});
   listener_config l;
   if (auto v = c.optional("protocol")) {
     l.protocol = v->as_enum({"http", "https"}) == "https" ? listener_protocol::https
@@ -161,7 +163,83 @@ listener_config parse_listener(const yaml_cursor& c) {
     for (std::size_t i = 0; i < items.size(); ++i) l.rules.push_back(parse_rule(items[i], i));
   }
   l.default_server_group = c.get_string("default_server_group", "");
+  l.fault_injection = c.get_bool("fault_injection", l.fault_injection);
   return l;
+}
+
+// A fault plan (docs/retry-kit.md); every step is checked as the injector will read it.
+fault_plan_config parse_fault_plan(const yaml_cursor& c) {
+  c.only_keys({"name", "match", "key", "steps", "repeat", "ttl", "max_uses"});
+  fault_plan_config p;
+  auto name = c.required("name");
+  p.name = name.as_string();
+  if (p.name.empty()) name.fail("must not be empty");
+  if (auto m = c.optional("match")) {
+    m->only_keys({"method", "host", "path_prefix", "headers"});
+    p.match.method = m->get_string("method", "");
+    for (auto& ch : p.match.method) ch = static_cast<char>(std::toupper(ch));
+    p.match.host = m->get_string("host", "");
+    if (auto v = m->optional("path_prefix")) {
+      p.match.path_prefix = v->as_string();
+      if (!p.match.path_prefix.empty() && p.match.path_prefix.front() != '/')
+        v->fail("must start with '/'");
+    }
+    if (auto v = m->optional("headers")) {
+      for (const auto& [field, value] : v->entries()) {
+        if (field.empty()) v->fail("a header name must not be empty");
+        p.match.headers.emplace_back(field, value.is_null() ? "" : value.as_string());
+      }
+    }
+  }
+  if (auto v = c.optional("key")) {
+    const std::string k = v->as_string();
+    constexpr std::string_view header_prefix = "header:";
+    if (k == "constant") {
+      p.key = fault_plan_key::constant;
+    } else if (k == "client_ip") {
+      p.key = fault_plan_key::client_ip;
+    } else if (k.rfind(header_prefix, 0) == 0 && k.size() > header_prefix.size()) {
+      p.key = fault_plan_key::header;
+      p.key_header = k.substr(header_prefix.size());
+    } else {
+      v->fail("expected constant, client_ip or header:<Name>, got '" + k + "'");
+    }
+  }
+  auto steps = c.required("steps");
+  for (const auto& item : steps.items()) {
+    const std::string step = item.as_string();
+    fault_spec spec = parse_plan_step(step);
+    if (spec.route == fault_route::refused) item.fail(spec.why_not);
+    p.steps.push_back(step);
+  }
+  if (p.steps.empty()) steps.fail("needs at least one step");
+  p.repeat = c.get_bool("repeat", p.repeat);
+  p.ttl = c.get_duration("ttl", p.ttl, 0s, 24h * 365);
+  p.max_uses = static_cast<std::uint64_t>(c.get_int("max_uses", 0, 0, INT64_MAX));
+  return p;
+}
+
+void apply_journal(const yaml_cursor& c, journal_config& j) {
+  c.only_keys({"size", "headers", "max_value_bytes"});
+  j.size = static_cast<std::uint32_t>(c.get_int("size", j.size, 0, 10'000'000));
+  if (auto v = c.optional("headers")) {
+    j.headers.clear();
+    for (const auto& item : v->items()) j.headers.push_back(item.as_string());
+  }
+  j.max_value_bytes =
+      static_cast<std::uint32_t>(c.get_int("max_value_bytes", j.max_value_bytes, 16, 65536));
+}
+
+void apply_admin(const yaml_cursor& c, admin_config& a) {
+  c.only_keys({"enabled", "address", "port", "token"});
+  a.enabled = c.get_bool("enabled", true);
+  if (auto v = c.optional("address")) a.address = ip_address(*v);
+  if (auto v = c.optional("port")) a.port = port(*v);
+  a.token = c.get_string("token", a.token);
+  const bool loopback = a.address.rfind("127.", 0) == 0 || a.address == "::1";
+  if (a.enabled && !loopback && a.token.empty()) {
+    c.fail("an admin listener on a non-loopback address needs a token");
+  }
 }
 
 void apply_health_check(const yaml_cursor& c, health_check_config& h) {
@@ -449,6 +527,8 @@ proxy_config default_proxy_config() {
     c.embedded_backends.push_back(embedded_backend_config{name, ""});
   }
   c.server_groups = {group};
+  // The retry kit's admin API on loopback (docs/retry-kit.md); X-Albsim-Cause is on already.
+  c.admin.enabled = true;
   return c;
 }
 
@@ -458,7 +538,8 @@ void apply_document(proxy_config& config, const yaml_cursor& root,
                     const std::filesystem::path& base_dir) {
   if (root.is_null()) return;
   root.only_keys({"instance", "listeners", "server_groups", "limits", "outcomes",
-                  "embedded_backends", "worker_threads", "access_log"});
+                  "embedded_backends", "worker_threads", "access_log", "fault_plans", "journal",
+                  "admin"});
   // Relative file names inside a config file are relative to that file.
   auto resolve = [&](std::string& file) {
     if (!file.empty() && !base_dir.empty() && std::filesystem::path(file).is_relative()) {
@@ -490,6 +571,17 @@ void apply_document(proxy_config& config, const yaml_cursor& root,
   config.worker_threads =
       static_cast<std::uint32_t>(root.get_int("worker_threads", config.worker_threads, 1, 64));
   config.access_log = root.get_string("access_log", config.access_log);
+  if (auto v = root.optional("fault_plans")) {
+    config.fault_plans.clear();
+    std::set<std::string> plan_names;
+    for (const auto& item : v->items()) {
+      config.fault_plans.push_back(parse_fault_plan(item));
+      if (!plan_names.insert(config.fault_plans.back().name).second)
+        item.fail("plan '" + config.fault_plans.back().name + "' is defined twice");
+    }
+  }
+  if (auto v = root.optional("journal")) apply_journal(*v, config.journal);
+  if (auto v = root.optional("admin")) apply_admin(*v, config.admin);
   validate(config, root, root.has("server_groups"), root.has("listeners"));
 }
 
@@ -507,6 +599,10 @@ void apply_proxy_config_delta(proxy_config& config, const std::string& text,
   proxy_config next = config;
   apply_document(next, yaml_cursor::load_string(text, name), {});
   config = std::move(next);
+}
+
+fault_plan_config load_fault_plan_text(const std::string& text, const std::string& name) {
+  return parse_fault_plan(yaml_cursor::load_string(text, name));
 }
 
 proxy_config load_proxy_config_text(const std::string& text, const std::string& name) {

@@ -17,11 +17,13 @@
 namespace albsim::proxy {
 
 struct server_config;
+struct fault_injection;
 
 // What a stage saw that ends the request: an event for the outcome table, with its context.
 struct stage_event {
   // none: the client closed between requests, and there is nothing to answer or log.
-  enum class side : std::uint8_t { none, client, upstream, rewritten };
+  // injected: the retry kit's injection stage already holds the decision (fault_injection).
+  enum class side : std::uint8_t { none, client, upstream, rewritten, injected };
   side from = side::none;
   client_event client{};
   exchange_event upstream{};
@@ -42,6 +44,11 @@ struct stage_event {
     s.context = std::move(c);
     return s;
   }
+  static stage_event injected() {
+    stage_event s;
+    s.from = side::injected;
+    return s;
+  }
   static stage_event rewritten(int status) {
     stage_event s;
     s.from = side::rewritten;
@@ -53,11 +60,13 @@ struct stage_event {
 struct exchange_state {
   using clock = std::chrono::steady_clock;
 
-  exchange_state(access_log_record& record, request_head& request, clock::time_point first_byte)
-      : r(record), head(request), start(first_byte) {}
+  exchange_state(access_log_record& record, request_head& request, fault_injection& injection,
+                 clock::time_point first_byte)
+      : r(record), head(request), inj(injection), start(first_byte) {}
 
   access_log_record& r;
   request_head& head;
+  fault_injection& inj;        // what the retry kit's injection stage decided (docs/retry-kit.md)
   clock::time_point start;     // the request's first byte
   std::uint64_t consumed = 0;  // head bytes taken from the client's buffer
   bool last = false;           // the connection's last request

@@ -248,6 +248,12 @@ decision outcome_table::client_reading(client_event e, const event_context& c) {
       return make(503, "-", k_503_no_backend, "the server group has no servers");
     case client_event::all_zero_weight:
       return make(503, "-", k_503_zero_weight, "every server in the group has weight 0");
+    case client_event::injection_refused:
+      // Not the balancer's behaviour: albsim's own answer to a fault it was asked to inject
+      // and cannot produce (docs/retry-kit.md).
+      return make(400, "-", k_albsim_injection_refused,
+                  "albsim's own rule: the requested fault cannot be injected" +
+                      (c.extra.empty() ? std::string() : ": " + c.extra));
   }
   return make(500, "-", "", "unknown event");
 }

@@ -43,7 +43,11 @@ enum class client_event {
   no_server,             // 503
   all_zero_weight,       // 503
   forwarding_loop,       // 463: ALICLOUD-ALB-TRACE shows the request came through this rule
+  injection_refused,     // 400, albsim's own: a fault-injection request it cannot honour
 };
+
+// sim_cause of client_event::injection_refused: albsim's own reply, not a catalogue cause.
+inline constexpr std::string_view k_albsim_injection_refused = "albsim-injection-refused";
 
 struct decision {
   int status = 0;

@@ -15,9 +15,12 @@
 #include "albsim/proxy/access_log.hpp"
 #include "albsim/proxy/config.hpp"
 #include "albsim/token_bucket.hpp"
+#include "fault_injector.hpp"
 #include "latency_baseline.hpp"
 #include "outcome_table.hpp"
 #include "qps_limiter.hpp"
+#include "request_journal.hpp"
+#include "request_metrics.hpp"
 #include "server_group.hpp"
 
 namespace albsim::proxy {
@@ -36,11 +39,18 @@ struct proxy_runtime {
   latency_baseline latency;
   std::shared_ptr<fault_ledger> ledger;  // notes of in-process backends, if any
   std::vector<std::unique_ptr<boost::asio::ssl::context>> tls;  // per listener (null for HTTP)
+  fault_injector injector;  // X-Albsim-Cause and fault plans (docs/retry-kit.md)
+  request_journal journal;  // the last requests, for retry tests (docs/retry-kit.md)
+  request_metrics metrics;  // the admin API's /metrics
 
   std::atomic<std::uint64_t> connections{0}, requests{0}, records{0};
   std::atomic<std::int64_t> live_sessions{0};
 
   server_group* group(const std::string& name) const;
+  // Every record as it is emitted: into the journal and the metrics. `request_fields`: the
+  // request's "Name: value\r\n" fields; `inj`: what the injection stage decided for it.
+  void observe(const access_log_record& r, std::string_view request_fields,
+               const fault_injection& inj);
 };
 
 }  // namespace albsim::proxy

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "admin_server.hpp"
 #include "albsim/log_throttle.hpp"
 #include "albsim/ops_log.hpp"
 #include "albsim/proxy/proxy_server.hpp"
@@ -35,6 +36,8 @@ class proxy_server_impl final : public proxy_server {
       : rt_(std::move(config)) {
     rt_.log = std::move(log);
     rt_.ledger = std::move(ledger);
+    // The fault backends of fault injection note what they break here too.
+    if (!rt_.ledger) rt_.ledger = std::make_shared<fault_ledger>();
     const auto& cfg = rt_.config;
     for (const auto& l : cfg.listeners) {
       rt_.tls.push_back(l.protocol == listener_protocol::https
@@ -50,6 +53,7 @@ class proxy_server_impl final : public proxy_server {
           workers_[0]->ioc.get_executor(), *rt_.groups[g], cfg.server_groups[g].health_check));
       checkers_.back()->start();
     }
+    if (cfg.admin.enabled) admin_ = std::make_unique<admin_server>(rt_);
     for (auto& w : workers_) {
       threads_.emplace_back([wp = w.get()] {
         auto guard = asio::make_work_guard(wp->ioc);
@@ -61,6 +65,7 @@ class proxy_server_impl final : public proxy_server {
   ~proxy_server_impl() override { stop(); }
 
   std::vector<bound_listener> listeners() const override { return bound_; }
+  std::uint16_t admin_port() const override { return admin_ ? admin_->port() : 0; }
 
   proxy_counters counters() const override {
     return {rt_.connections.load(), rt_.requests.load(), rt_.records.load()};
@@ -71,6 +76,7 @@ class proxy_server_impl final : public proxy_server {
   void stop() override {
     if (stopped_) return;
     stopped_ = true;
+    if (admin_) admin_->stop();
     for (auto& slot : acceptors_) {
       asio::post(slot.owner->ioc, [a = slot.acceptor.get()] {
         error_code ec;
@@ -104,6 +110,7 @@ class proxy_server_impl final : public proxy_server {
     acceptors_.clear();
     checkers_.clear();
     workers_.clear();
+    rt_.injector.stop();
     if (rt_.log) rt_.log->flush();
   }
 
@@ -158,6 +165,7 @@ class proxy_server_impl final : public proxy_server {
           acceptors_.push_back({std::move(a), le, w.get()});
         }
         bound_.push_back({l.name, l.protocol, vip, port});
+        rt_.metrics.name_listener(port, l.name);
       }
     }
     for (auto& slot : acceptors_) {
@@ -191,6 +199,7 @@ class proxy_server_impl final : public proxy_server {
   std::vector<std::unique_ptr<worker>> workers_;
   std::vector<acceptor_slot> acceptors_;
   std::vector<std::unique_ptr<health_checker>> checkers_;
+  std::unique_ptr<admin_server> admin_;
   std::vector<std::thread> threads_;
   std::vector<bound_listener> bound_;
   bool stopped_ = false;

@@ -22,11 +22,12 @@ qps_limiter::qps_limiter(const proxy_config& config) {
     vips_.push_back(make(inst.qps, share));
   }
   for (const auto& l : config.listeners) {
-    listeners_.push_back(make(l.qps));
+    listeners_.push_back(std::make_unique<swappable>());
+    swap_in(*listeners_.back(), l.qps);
     auto& rules = rules_.emplace_back();
     for (const auto& r : l.rules) {
       auto s = std::make_unique<rule_state>();
-      s->bucket = make(r.qps);
+      swap_in(s->bucket, r.qps);
       s->per_client = r.per_client_qps;
       rules.push_back(std::move(s));
     }
@@ -42,26 +43,73 @@ admission qps_limiter::admit(std::size_t vip_index, std::size_t listener_index, 
     return *at;
   };
   if (vip_index < vips_.size() && vips_[vip_index] && !vips_[vip_index]->try_take(now())) {
-    return {false, "instance", multi_vip_};
+    return refuse(0, multi_vip_);
   }
-  if (listener_index < listeners_.size() && listeners_[listener_index] &&
-      !listeners_[listener_index]->try_take(now())) {
-    return {false, "listener", false};
+  if (listener_index < listeners_.size()) {
+    token_bucket* b = listeners_[listener_index]->bucket.load(std::memory_order_acquire);
+    if (b && !b->try_take(now())) return refuse(1, false);
   }
   if (rule_index < 0 || listener_index >= rules_.size() ||
       static_cast<std::size_t>(rule_index) >= rules_[listener_index].size()) {
     return {};
   }
   auto& rule = *rules_[listener_index][static_cast<std::size_t>(rule_index)];
-  if (rule.bucket && !rule.bucket->try_take(now())) return {false, "rule", false};
+  token_bucket* rb = rule.bucket.bucket.load(std::memory_order_acquire);
+  if (rb && !rb->try_take(now())) return refuse(2, false);
   if (rule.per_client.enabled()) {
     std::lock_guard lock(rule.mutex);
     if (rule.clients.size() > k_max_tracked_clients) rule.clients.clear();
     auto& b = rule.clients[client_ip];
     if (!b) b = make(rule.per_client);
-    if (!b->try_take(now())) return {false, "per-client-IP", false};
+    if (!b->try_take(now())) return refuse(3, false);
   }
   return {};
+}
+
+admission qps_limiter::refuse(std::size_t kind, bool vip_share) {
+  refused_[kind].fetch_add(1, std::memory_order_relaxed);
+  return {false, k_limiter_names[kind], vip_share};
+}
+
+void qps_limiter::swap_in(swappable& s, const qps_limit& limit) {
+  std::lock_guard lock(owned_mutex_);
+  auto b = make(limit);
+  s.limit = limit;
+  s.bucket.store(b.get(), std::memory_order_release);
+  if (b) owned_.push_back(std::move(b));
+}
+
+bool qps_limiter::set_listener_limit(std::size_t listener_index, const qps_limit& limit) {
+  if (listener_index >= listeners_.size()) return false;
+  swap_in(*listeners_[listener_index], limit);
+  return true;
+}
+
+bool qps_limiter::set_rule_limit(std::size_t listener_index, std::size_t rule_index,
+                                 const qps_limit& limit) {
+  if (listener_index >= rules_.size() || rule_index >= rules_[listener_index].size()) return false;
+  swap_in(rules_[listener_index][rule_index]->bucket, limit);
+  return true;
+}
+
+qps_limit qps_limiter::listener_limit(std::size_t listener_index) const {
+  std::lock_guard lock(owned_mutex_);
+  return listeners_.at(listener_index)->limit;
+}
+
+qps_limit qps_limiter::rule_limit(std::size_t listener_index, std::size_t rule_index) const {
+  std::lock_guard lock(owned_mutex_);
+  return rules_.at(listener_index).at(rule_index)->bucket.limit;
+}
+
+std::array<std::uint64_t, 4> qps_limiter::refused() const {
+  std::array<std::uint64_t, 4> out{};
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = refused_[i].load(std::memory_order_relaxed);
+  return out;
+}
+
+void qps_limiter::reset_refused() {
+  for (auto& r : refused_) r.store(0, std::memory_order_relaxed);
 }
 
 }  // namespace albsim::proxy

@@ -3,6 +3,8 @@
 // and the rule's per-client-IP limit. Each is an exact token bucket shared by all workers.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,17 +31,43 @@ class qps_limiter {
   admission admit(std::size_t vip_index, std::size_t listener_index, int rule_index,
                   const std::string& client_ip);
 
+  // Runtime changes from the admin API (albsim's own, docs/retry-kit.md): a listener's or a
+  // rule's limit (qps 0 turns it off). The new bucket starts full; false for a bad index.
+  bool set_listener_limit(std::size_t listener_index, const qps_limit& limit);
+  bool set_rule_limit(std::size_t listener_index, std::size_t rule_index, const qps_limit& limit);
+  qps_limit listener_limit(std::size_t listener_index) const;
+  qps_limit rule_limit(std::size_t listener_index, std::size_t rule_index) const;
+
+  // Requests refused so far by each kind of limit, in the order of `k_limiter_names`.
+  static constexpr std::array<const char*, 4> k_limiter_names{"instance", "listener", "rule",
+                                                              "per-client-IP"};
+  std::array<std::uint64_t, 4> refused() const;
+  void reset_refused();
+
  private:
   static std::unique_ptr<token_bucket> make(const qps_limit& l, double share = 1.0);
+  // A limit the admin API can swap while requests read it: requests load the pointer; a
+  // replaced bucket is kept until the limiter ends (a few dozen bytes per change), so no
+  // request ever reads freed memory.
+  struct swappable {
+    std::atomic<token_bucket*> bucket{nullptr};
+    qps_limit limit;  // guarded by owned_mutex_
+  };
+  void swap_in(swappable& s, const qps_limit& limit);
+  admission refuse(std::size_t kind, bool vip_share);
+
   struct rule_state {
-    std::unique_ptr<token_bucket> bucket;
+    swappable bucket;
     qps_limit per_client;
     std::mutex mutex;
     std::unordered_map<std::string, std::unique_ptr<token_bucket>> clients;
   };
   std::vector<std::unique_ptr<token_bucket>> vips_;
   bool multi_vip_ = false;
-  std::vector<std::unique_ptr<token_bucket>> listeners_;
+  std::vector<std::unique_ptr<swappable>> listeners_;
+  mutable std::mutex owned_mutex_;
+  std::vector<std::unique_ptr<token_bucket>> owned_;  // every bucket a swappable ever held
+  std::array<std::atomic<std::uint64_t>, 4> refused_{};
   std::vector<std::vector<std::unique_ptr<rule_state>>> rules_;  // [listener][rule]
 };
 

@@ -58,15 +58,17 @@ void record_writer::apply(access_log_record& r, const decision& d) {
   r.sim_detail = d.detail;
 }
 
-void record_writer::emit(access_log_record& r, clock::time_point start, clock::time_point now) {
+void record_writer::emit(exchange_state& x, clock::time_point now) {
+  access_log_record& r = x.r;
   if (now == clock::time_point{}) now = clock::now();
   if (aborted_) r.sim_detail += "; interrupted because the balancer was stopping";
-  r.request_time = std::chrono::duration<double>(now - start).count();
+  r.request_time = std::chrono::duration<double>(now - x.start).count();
   r.tcpinfo_rtt = client_.tcpinfo_rtt(now);
   r.ssl_protocol = client_.ssl_protocol();
   r.ssl_cipher = client_.ssl_cipher();
   ++rt_.records;
   if (rt_.log) rt_.log->write(r.render_view());
+  rt_.observe(r, x.head.forward_fields(), x.inj);  // the retry kit's journal and metrics
 }
 
 }  // namespace albsim::proxy

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "access_log_record.hpp"
+#include "exchange_state.hpp"
 #include "http_heads.hpp"
 #include "listener_endpoint.hpp"
 #include "outcome_table.hpp"
@@ -25,8 +26,8 @@ class record_writer {
   static void fill_request(access_log_record& r, const request_head& h);
   static void apply(access_log_record& r, const decision& d);
   // Completes the timings (`now`: when the answer was complete, if the caller already read
-  // the clock) and writes the record.
-  void emit(access_log_record& r, clock::time_point start, clock::time_point now = {});
+  // the clock), writes the record, and hands it to the journal and the metrics.
+  void emit(exchange_state& x, clock::time_point now = {});
   // The proxy stopped before the request in progress finished; its record says so.
   void interrupted() { aborted_ = true; }
 

@@ -2,6 +2,7 @@
 #include "request_admission.hpp"
 
 #include "client_side.hpp"
+#include "fault_injector.hpp"
 #include "proxy_runtime.hpp"
 #include "router.hpp"
 #include "trace_header.hpp"
@@ -22,12 +23,24 @@ std::optional<stage_event> request_admission::admit_and_route(exchange_state& x,
     c.extra = "ALICLOUD-ALB-TRACE: " + head.trace();
     return stage_event::of(client_event::forwarding_loop, std::move(c));
   }
+  // The retry kit's injection stage (docs/retry-kit.md): a reply of the balancer's own, or a
+  // fault backend standing in for the scheduler's pick after admission.
+  rt_.injector.decide(lc_.fault_injection, head, client_.ip(), rt_.ledger, x.inj);
+  if (x.inj.reply) return stage_event::injected();
   auto adm = rt_.limiter.admit(ep_.vip_index, ep_.listener_index, rt.rule_index, client_.ip());
   if (!adm.admitted) {
     event_context c = client_.context();
     c.limiter = adm.limiter;
     c.vip_share_limited = adm.vip_share;
     return stage_event::of(client_event::qps_limited, std::move(c));
+  }
+  if (x.inj.server) {  // no group: the scheduler does not count it
+    x.server = x.inj.server;
+    x.server_key = &x.inj.server_key;
+    x.latency = &rt_.latency.slot_for(x.inj.server_key);
+    x.r.upstream_addr = x.inj.server_key;
+    to = {};
+    return std::nullopt;
   }
   if (rt.group_name != group_name_) {  // the group by name, looked up again only on a change
     group_name_ = rt.group_name;

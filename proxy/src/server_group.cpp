@@ -30,6 +30,7 @@ server_group::server_group(const server_group_config& config)
     : config_(config), state_(config.servers.size()) {
   for (std::size_t i = 0; i < state_.size(); ++i) {
     state_[i].hash_key = identity_hash(config_.servers[i]);
+    state_[i].weight = config_.servers[i].weight;
   }
 }
 
@@ -40,9 +41,9 @@ server_group::pick_result server_group::pick(std::uint32_t client_ip) {
   boost::container::small_vector<int, 16> weighted;
   boost::container::small_vector<int, 16> healthy;
   for (std::size_t i = 0; i < state_.size(); ++i) {
-    if (config_.servers[i].weight == 0) continue;
+    if (state_[i].weight == 0) continue;
     weighted.push_back(static_cast<int>(i));
-    if (state_[i].healthy) healthy.push_back(static_cast<int>(i));
+    if (state_[i].effective_health()) healthy.push_back(static_cast<int>(i));
   }
   if (weighted.empty()) return {-1, pick_failure::all_zero_weight};
   std::span<const int> candidates = healthy.empty() ? weighted : healthy;  // fail open
@@ -64,8 +65,8 @@ int server_group::pick_round_robin(std::span<const int> candidates) {
   int best = candidates.front();
   for (int i : candidates) {
     server_state& s = state_[i];
-    s.current_weight += config_.servers[i].weight;
-    total += config_.servers[i].weight;
+    s.current_weight += s.weight;
+    total += s.weight;
     if (s.current_weight > state_[best].current_weight) best = i;
   }
   state_[best].current_weight -= total;
@@ -83,8 +84,8 @@ int server_group::pick_least_connections(std::span<const int> candidates) {
     }
     // connections_i / weight_i compared with connections_l / weight_l, without division.
     int l = least.front();
-    std::uint64_t lhs = std::uint64_t{state_[i].connections} * config_.servers[l].weight;
-    std::uint64_t rhs = std::uint64_t{state_[l].connections} * config_.servers[i].weight;
+    std::uint64_t lhs = std::uint64_t{state_[i].connections} * state_[l].weight;
+    std::uint64_t rhs = std::uint64_t{state_[l].connections} * state_[i].weight;
     if (lhs < rhs) least.clear();
     if (lhs <= rhs) least.push_back(i);
   }
@@ -100,7 +101,7 @@ int server_group::pick_hash(std::span<const int> candidates, std::uint32_t clien
   for (int i : candidates) {
     std::uint64_t h = mix(state_[i].hash_key ^ mix(client_ip));
     double u = (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;  // (0, 1)
-    double score = config_.servers[i].weight / -std::log(u);
+    double score = state_[i].weight / -std::log(u);
     if (score > best_score) {
       best_score = score;
       best = i;
@@ -142,7 +143,27 @@ void server_group::report_health(int index, bool success) {
 
 bool server_group::healthy(int index) const {
   std::lock_guard lock(mutex_);
-  return state_.at(index).healthy;
+  return state_.at(index).effective_health();
+}
+
+void server_group::set_weight(int index, std::uint32_t weight) {
+  std::lock_guard lock(mutex_);
+  state_.at(index).weight = weight;
+}
+
+std::uint32_t server_group::weight(int index) const {
+  std::lock_guard lock(mutex_);
+  return state_.at(index).weight;
+}
+
+void server_group::force_health(int index, health_override h) {
+  std::lock_guard lock(mutex_);
+  state_.at(index).forced = h;
+}
+
+server_group::health_override server_group::forced(int index) const {
+  std::lock_guard lock(mutex_);
+  return state_.at(index).forced;
 }
 
 }  // namespace albsim::proxy

@@ -45,7 +45,16 @@ class server_group {
   // One health-check result: `healthy_threshold` successes in a row make an unhealthy server
   // healthy, `unhealthy_threshold` failures in a row the reverse. Servers start healthy.
   void report_health(int index, bool success);
+  // Health as picking sees it: a forced state wins over the checks.
   bool healthy(int index) const;
+
+  // Runtime changes from the admin API (albsim's own, docs/retry-kit.md). The weight starts as
+  // configured; `forced` up or down overrides the health checks until set back to `checked`.
+  enum class health_override { checked, up, down };
+  void set_weight(int index, std::uint32_t weight);
+  std::uint32_t weight(int index) const;
+  void force_health(int index, health_override h);
+  health_override forced(int index) const;
 
  private:
   struct server_state {
@@ -55,6 +64,11 @@ class server_group {
     std::uint32_t connections = 0;
     std::int64_t current_weight = 0;  // smooth weighted round robin
     std::uint64_t hash_key = 0;       // identity of the server for the consistent hash
+    std::uint32_t weight = 0;         // the configured weight, until the admin API changes it
+    health_override forced = health_override::checked;
+    bool effective_health() const {
+      return forced == health_override::checked ? healthy : forced == health_override::up;
+    }
   };
 
   int pick_round_robin(std::span<const int> candidates);

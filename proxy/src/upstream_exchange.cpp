@@ -361,6 +361,7 @@ const std::string& upstream_exchange::upstream_head(const exchange_state& x) {
   out.append(head.method()).append(" ").append(head.target()).append(" HTTP/1.1\r\n");
   out.append("Host: ").append(head.has_host() ? head.host() : *x.server_key).append("\r\n");
   out.append(head.framing_field());
+  out.append(x.inj.upstream_fields);  // the retry kit's fault backend action, read first
   out.append(head.forward_fields());
   const auto& f = lc_.forwarded;
   if (f.x_forwarded_for) {

@@ -70,6 +70,9 @@ struct listener_config {
   link_conditions client_link;       // simulated conditions on the client edge
   std::vector<rule_config> rules;    // first match wins
   std::string default_server_group;  // when no rule matches
+  // Honour the X-Albsim-Cause header (albsim's own fault injection, docs/retry-kit.md). Off:
+  // the header is an ordinary field and is forwarded like any other.
+  bool fault_injection = true;
 };
 
 enum class scheduler_kind { weighted_round_robin, weighted_least_connections, source_ip_hash };
@@ -146,6 +149,45 @@ struct limits_config {
   nanoseconds upstream_idle_timeout = 60s;
 };
 
+// Fault plans, the request journal and the admin API (albsim's own test kit, not the
+// balancer's; docs/retry-kit.md and docs/admin-api.openapi.yaml).
+
+// Which requests a plan applies to; every condition set must hold.
+struct fault_plan_match {
+  std::string method;       // "" = any (upper case)
+  std::string host;         // "" = any; case-insensitive, exact
+  std::string path_prefix;  // "" = any
+  // Header present (value empty) or equal to the value; names case-insensitive.
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// What tells one logical operation from another: each key walks its own copy of the steps.
+enum class fault_plan_key { constant, client_ip, header };
+
+struct fault_plan_config {
+  std::string name;
+  fault_plan_match match;
+  fault_plan_key key = fault_plan_key::constant;
+  std::string key_header;          // key: header — the field whose value is the key
+  std::vector<std::string> steps;  // a cause ID (with ; parameters), "ok", "backend: <action>"
+  bool repeat = false;             // start over after the last step (else: pass through)
+  nanoseconds ttl{0};              // disarmed this long after arming; 0 = never
+  std::uint64_t max_uses = 0;      // disarmed after this many steps taken; 0 = no limit
+};
+
+struct journal_config {
+  std::uint32_t size = 10000;  // entries kept (a ring: the oldest go first); 0 = off
+  std::vector<std::string> headers{"Idempotency-Key"};  // request fields kept per entry
+  std::uint32_t max_value_bytes = 256;                  // longer header values and paths are cut
+};
+
+struct admin_config {
+  bool enabled = false;
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 9901;  // 0 = let the kernel choose
+  std::string token;          // Bearer token; required when the address is not a loopback one
+};
+
 struct proxy_config {
   std::string source_file = "<built-in default>";
   instance_config instance;
@@ -159,7 +201,10 @@ struct proxy_config {
   std::vector<int> rewrite_to_502 = {444};
   std::vector<embedded_backend_config> embedded_backends;
   std::uint32_t worker_threads = 1;
-  std::string access_log = "-";  // file path, "-" = standard output, "" = off
+  std::string access_log = "-";                // file path, "-" = standard output, "" = off
+  std::vector<fault_plan_config> fault_plans;  // armed at start
+  journal_config journal;
+  admin_config admin;
 };
 
 // The embedded default of `albsim serve`: HTTP 127.0.0.1:8080, HTTPS 127.0.0.1:8443, one
@@ -176,6 +221,10 @@ proxy_config load_proxy_config_text(const std::string& text, const std::string& 
 // plus these settings".
 void apply_proxy_config_delta(proxy_config& config, const std::string& text,
                               const std::string& name);
+
+// One fault plan from YAML (or JSON) text, checked as in a config file's `fault_plans`; throws
+// albsim::config_error naming the field (the admin API arms plans through this).
+fault_plan_config load_fault_plan_text(const std::string& text, const std::string& name);
 
 const char* to_string(exchange_event e);
 std::optional<exchange_event> exchange_event_from_string(const std::string& s);

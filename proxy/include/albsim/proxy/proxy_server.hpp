@@ -42,6 +42,8 @@ class proxy_server {
 
   virtual std::vector<bound_listener> listeners() const = 0;
   virtual proxy_counters counters() const = 0;
+  // The admin API's port (config `admin`), 0 when it is off.
+  virtual std::uint16_t admin_port() const = 0;
   // Stops accepting, closes connections, joins the threads and flushes the log. Idempotent.
   virtual void stop() = 0;
 };
