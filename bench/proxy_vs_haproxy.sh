@@ -18,7 +18,11 @@
 # second binary (e.g. built from the commit before a change) that joins the rotation with the
 # same uncapped config, for before/after figures from one run; BENCH_THROUGHPUT_ONLY=1 stops
 # after test 1; BENCH_BACKEND=nginx puts nginx `return 200` (one worker) behind every proxy
-# instead of `albsim backend`, so the proxies' figures do not depend on albsim's own backend.
+# instead of `albsim backend`, so the proxies' figures do not depend on albsim's own backend;
+# BENCH_KIT=1 turns the retry kit fully on in the "albsim" process (X-Albsim-Cause looked for,
+# a fault plan armed that matches no request, the journal, the admin listener and its metrics)
+# and adds "albsim-kit-off", the same binary in its own process with all of them off, for the
+# kit's cost from one run (issue 9: within 3 %).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dur=${1:-5}
@@ -136,6 +140,16 @@ server_groups:
     servers:
       - {address: 127.0.0.1, port: $bport}
 CFG
+if [ "${BENCH_KIT:-0}" = 1 ]; then
+  cat >>"$tmp/albsim.yaml" <<CFG
+journal: {size: 10000}
+admin: {enabled: true, port: 0}
+fault_plans:
+  - name: bench-armed-never-matching
+    match: {path_prefix: /never}
+    steps: [ok]
+CFG
+fi
 "$albsim" serve --config "$tmp/albsim.yaml" >"$tmp/serve.log" 2>&1 & apid=$!; pids+=($apid)
 wait_port "$aport" "$tmp/serve.log"
 
@@ -154,6 +168,29 @@ CFG
   "$before" serve --config "$tmp/before.yaml" >"$tmp/before.log" 2>&1 & pids+=($!)
   wait_port "$bfport" "$tmp/before.log"
   targets+=("albsim-before $bfport")
+fi
+
+if [ "${BENCH_KIT:-0}" = 1 ]; then
+  kport=$(bench/free_port.py)
+  cat >"$tmp/kit-off.yaml" <<CFG
+worker_threads: 1
+access_log: $tmp/access-kit-off.log
+journal: {size: 0}
+listeners:
+  - port: $kport
+    request_timeout: 180s
+    max_requests_per_connection: 1000000
+    default_server_group: main
+    fault_injection: false
+server_groups:
+  - name: main
+    health_check: {enabled: false}
+    servers:
+      - {address: 127.0.0.1, port: $bport}
+CFG
+  "$albsim" serve --config "$tmp/kit-off.yaml" >"$tmp/kit-off.log" 2>&1 & pids+=($!)
+  wait_port "$kport" "$tmp/kit-off.log"
+  targets+=("albsim-kit-off $kport")
 fi
 
 echo "== 1. throughput: wrk -t1 -c50 -d${dur}s, keep-alive, GET /status/200 (small response)"
@@ -178,7 +215,8 @@ print(f"haproxy 2.6 nbthread 1, no log:  median {med(r for r, _ in h):>9,.0f} re
 import os
 for name, label in (("albsim", "albsim, keep-alive uncapped"),
                     ("albsim-100", "albsim, 100 req/connection"),
-                    ("albsim-before", "ALBSIM_BEFORE, keep-alive uncapped")):
+                    ("albsim-before", "ALBSIM_BEFORE, keep-alive uncapped"),
+                    ("albsim-kit-off", "albsim, retry kit off, keep-alive uncapped")):
     if not os.path.exists(f"{t}/wrk.{name}"):
         continue
     a = load(name)
@@ -199,6 +237,18 @@ r = [x[0] / y[0] for x, y in zip(a, b)]
 print(f"after / before (uncapped): median {statistics.median(r):.3f} "
       f"(rounds {' '.join(f'{x:.2f}' for x in r)}); p99 after {statistics.median(p for _, p in a):.2f} ms,"
       f" before {statistics.median(p for _, p in b):.2f} ms")
+PY
+fi
+if [ "${BENCH_KIT:-0}" = 1 ]; then
+  python3 - "$tmp" <<'PY'
+import statistics, sys
+t = sys.argv[1]
+load = lambda n: [tuple(map(float, l.split())) for l in open(f"{t}/wrk.{n}")]
+a, b = load("albsim"), load("albsim-kit-off")
+r = [x[0] / y[0] for x, y in zip(a, b)]
+print(f"retry kit on / off (uncapped): median {statistics.median(r):.3f} "
+      f"(rounds {' '.join(f'{x:.2f}' for x in r)}); p99 on {statistics.median(p for _, p in a):.2f} ms,"
+      f" off {statistics.median(p for _, p in b):.2f} ms")
 PY
 fi
 # Tests 2-5 need albsim backend routes (/echo, /delay): they run only in front of it.
