@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "access_log_record.hpp"
+#include "albsim/access_log_fields.hpp"
 #include "albsim/cause.hpp"
 #include "albsim/token_bucket.hpp"
 #include "http_heads.hpp"
@@ -327,6 +328,18 @@ TEST(AccessLogRecord, RendersTheBalancersFieldsWithDashesForAbsentValues) {
   EXPECT_EQ(j["request_uri"], "/a\"b");
   EXPECT_EQ(j["scheme"], "HTTP");
   EXPECT_EQ(j["sim_cause"], "504-connect-timeout");
+}
+
+// The fields scenario expectations may name and diagnose reads are the ones the proxy writes.
+TEST(AccessLogRecord, WritesExactlyTheSharedFieldListInItsOrder) {
+  access_log_record r;
+  r.status = 200;
+  r.tcpinfo_rtt = 12;
+  const auto j = nlohmann::ordered_json::parse(r.render());
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.push_back(k);
+  EXPECT_EQ(keys, std::vector<std::string>(albsim::k_access_log_fields.begin(),
+                                           albsim::k_access_log_fields.end()));
 }
 
 TEST(AccessLogRecord, AnyBytesTheClientSentStayValidJson) {

@@ -1,5 +1,7 @@
 #include "albsim/diagnose/log_record.hpp"
 
+#include "albsim/access_log_fields.hpp"
+
 #include <charconv>
 #include <cstring>
 
@@ -37,6 +39,10 @@ constexpr std::array<std::string_view, k_field_count> k_names{
     "sim_cause",
     "sim_detail",
 };
+// Every name is one albsim writes, but for the log service's own receive time.
+static_assert(std::all_of(k_names.begin(), k_names.end(), [](std::string_view n) {
+  return n == "__time__" || is_access_log_field(n);
+}));
 
 // Key lookup runs for every key of every record: a small hash of length and three bytes picks
 // a slot, one comparison confirms. Built once; two names per slot at most (checked at start).

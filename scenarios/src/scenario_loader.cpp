@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "albsim/access_log_fields.hpp"
 #include "albsim/cause.hpp"
 #include "albsim/scenarios/scenario.hpp"
 #include "albsim/yaml_cursor.hpp"
@@ -21,39 +22,6 @@ constexpr std::uint32_t k_max_count = 100'000;
 // The sim_cause of a request the balancer passed on without a fault (a 2xx or 3xx answer).
 constexpr std::string_view k_success_cause = "ok";
 
-// Access-log fields (../shared/ALB-FACTS.md, ARCHITECTURE.md) an expectation may name.
-const std::set<std::string> k_log_fields{"__topic__",
-                                         "time",
-                                         "app_lb_id",
-                                         "vip_addr",
-                                         "slb_vport",
-                                         "client_ip",
-                                         "client_port",
-                                         "scheme",
-                                         "server_protocol",
-                                         "request_method",
-                                         "request_uri",
-                                         "host",
-                                         "http_host",
-                                         "http_referer",
-                                         "http_user_agent",
-                                         "http_x_forwarded_for",
-                                         "http_x_real_ip",
-                                         "request_length",
-                                         "status",
-                                         "upstream_status",
-                                         "upstream_addr",
-                                         "request_time",
-                                         "read_request_time",
-                                         "write_response_time",
-                                         "upstream_connect_time",
-                                         "upstream_response_time",
-                                         "body_bytes_sent",
-                                         "tcpinfo_rtt",
-                                         "ssl_protocol",
-                                         "ssl_cipher",
-                                         "sim_cause",
-                                         "sim_detail"};
 const std::set<std::string> k_client_fields{
     "outcome",   "status",    "reason", "elapsed",     "body_bytes",   "sent_bytes", "sent",
     "responses", "throttled", "ok",     "no_response", "tls_protocol", "tls_cipher"};
@@ -442,7 +410,7 @@ scenario parse(const std::string& text, const std::string& name) {
                          : "a success scenario's record has sim_cause " + cause_id);
   }
   for (const auto& [key, value] : log.entries()) {
-    if (!k_log_fields.count(key)) value.fail("not an access-log field (see ALB-FACTS.md)");
+    if (!is_access_log_field(key)) value.fail("not an access-log field (see ALB-FACTS.md)");
     add_expectation(s.expectations, "log." + key, value);
   }
   if (auto v = expect.optional("log_count")) add_expectation(s.expectations, "log_count", *v);
