@@ -11,6 +11,7 @@
 #include "http_heads.hpp"
 #include "local_reply.hpp"
 #include "outcome_table.hpp"
+#include "response_head.hpp"
 #include "router.hpp"
 #include "trace_header.hpp"
 

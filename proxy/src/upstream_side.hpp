@@ -13,6 +13,7 @@
 #include "albsim/fault_ledger.hpp"
 #include "client_side.hpp"
 #include "http_heads.hpp"
+#include "response_head.hpp"
 #include "task.hpp"
 
 namespace albsim::proxy {

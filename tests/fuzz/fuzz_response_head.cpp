@@ -14,6 +14,7 @@
 
 #include "head_split.hpp"
 #include "http_heads.hpp"
+#include "response_head.hpp"
 
 namespace {
 
