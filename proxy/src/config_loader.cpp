@@ -12,10 +12,29 @@
 
 #include "albsim/proxy/config.hpp"
 #include "albsim/yaml_cursor.hpp"
-#include "fault_spec.hpp"
+#include "config_parsing.hpp"
 
 namespace albsim::proxy {
+
+namespace config_parsing {
+
+bool is_ip_address(const std::string& s) {
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+std::string ip_address(const yaml_cursor& c) {
+  std::string s = c.as_string();
+  if (!is_ip_address(s)) c.fail("expected an IPv4 or IPv6 address, got '" + s + "'");
+  return s;
+}
+
+std::uint16_t port(const yaml_cursor& c) { return static_cast<std::uint16_t>(c.as_int(0, 65535)); }
+
+}  // namespace config_parsing
+
 namespace {
+using namespace config_parsing;
 
 // Ranges. The ones the balancer documents carry their source; the rest are albsim's own bounds.
 constexpr std::int64_t k_max_qps = 100'000;  // QPS 1-100000 [S]
@@ -47,19 +66,6 @@ constexpr std::array k_event_names{
     std::pair{exchange_event::send_failed, "send_failed"},
     std::pair{exchange_event::send_timeout, "send_timeout"},
 };
-
-bool is_ip_address(const std::string& s) {
-  unsigned char buf[16];
-  return ::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1;
-}
-
-std::string ip_address(const yaml_cursor& c) {
-  std::string s = c.as_string();
-  if (!is_ip_address(s)) c.fail("expected an IPv4 or IPv6 address, got '" + s + "'");
-  return s;
-}
-
-std::uint16_t port(const yaml_cursor& c) { return static_cast<std::uint16_t>(c.as_int(0, 65535)); }
 
 // `qps: 100` or `qps: {qps: 100, burst: 5}`; 0 turns the limit off.
 void apply_qps(const yaml_cursor& c, qps_limit& q) {
@@ -165,81 +171,6 @@ listener_config parse_listener(const yaml_cursor& c) {
   l.default_server_group = c.get_string("default_server_group", "");
   l.fault_injection = c.get_bool("fault_injection", l.fault_injection);
   return l;
-}
-
-// A fault plan (docs/retry-kit.md); every step is checked as the injector will read it.
-fault_plan_config parse_fault_plan(const yaml_cursor& c) {
-  c.only_keys({"name", "match", "key", "steps", "repeat", "ttl", "max_uses"});
-  fault_plan_config p;
-  auto name = c.required("name");
-  p.name = name.as_string();
-  if (p.name.empty()) name.fail("must not be empty");
-  if (auto m = c.optional("match")) {
-    m->only_keys({"method", "host", "path_prefix", "headers"});
-    p.match.method = m->get_string("method", "");
-    for (auto& ch : p.match.method) ch = static_cast<char>(std::toupper(ch));
-    p.match.host = m->get_string("host", "");
-    if (auto v = m->optional("path_prefix")) {
-      p.match.path_prefix = v->as_string();
-      if (!p.match.path_prefix.empty() && p.match.path_prefix.front() != '/')
-        v->fail("must start with '/'");
-    }
-    if (auto v = m->optional("headers")) {
-      for (const auto& [field, value] : v->entries()) {
-        if (field.empty()) v->fail("a header name must not be empty");
-        p.match.headers.emplace_back(field, value.is_null() ? "" : value.as_string());
-      }
-    }
-  }
-  if (auto v = c.optional("key")) {
-    const std::string k = v->as_string();
-    constexpr std::string_view header_prefix = "header:";
-    if (k == "constant") {
-      p.key = fault_plan_key::constant;
-    } else if (k == "client_ip") {
-      p.key = fault_plan_key::client_ip;
-    } else if (k.rfind(header_prefix, 0) == 0 && k.size() > header_prefix.size()) {
-      p.key = fault_plan_key::header;
-      p.key_header = k.substr(header_prefix.size());
-    } else {
-      v->fail("expected constant, client_ip or header:<Name>, got '" + k + "'");
-    }
-  }
-  auto steps = c.required("steps");
-  for (const auto& item : steps.items()) {
-    const std::string step = item.as_string();
-    fault_spec spec = parse_plan_step(step);
-    if (spec.route == fault_route::refused) item.fail(spec.why_not);
-    p.steps.push_back(step);
-  }
-  if (p.steps.empty()) steps.fail("needs at least one step");
-  p.repeat = c.get_bool("repeat", p.repeat);
-  p.ttl = c.get_duration("ttl", p.ttl, 0s, 24h * 365);
-  p.max_uses = static_cast<std::uint64_t>(c.get_int("max_uses", 0, 0, INT64_MAX));
-  return p;
-}
-
-void apply_journal(const yaml_cursor& c, journal_config& j) {
-  c.only_keys({"size", "headers", "max_value_bytes"});
-  j.size = static_cast<std::uint32_t>(c.get_int("size", j.size, 0, 10'000'000));
-  if (auto v = c.optional("headers")) {
-    j.headers.clear();
-    for (const auto& item : v->items()) j.headers.push_back(item.as_string());
-  }
-  j.max_value_bytes =
-      static_cast<std::uint32_t>(c.get_int("max_value_bytes", j.max_value_bytes, 16, 65536));
-}
-
-void apply_admin(const yaml_cursor& c, admin_config& a) {
-  c.only_keys({"enabled", "address", "port", "token"});
-  a.enabled = c.get_bool("enabled", true);
-  if (auto v = c.optional("address")) a.address = ip_address(*v);
-  if (auto v = c.optional("port")) a.port = port(*v);
-  a.token = c.get_string("token", a.token);
-  const bool loopback = a.address.rfind("127.", 0) == 0 || a.address == "::1";
-  if (a.enabled && !loopback && a.token.empty()) {
-    c.fail("an admin listener on a non-loopback address needs a token");
-  }
 }
 
 void apply_health_check(const yaml_cursor& c, health_check_config& h) {
@@ -373,124 +304,6 @@ embedded_backend_config parse_embedded_backend(const yaml_cursor& c) {
   return b;
 }
 
-// Finds the line of `path` ("listeners[0].rules[1].server_group") in the document so that a
-// cross-check on the final config can still point at the YAML; the nearest ancestor present
-// when this document did not set the field (it came from the base config).
-[[noreturn]] void fail_at(const yaml_cursor& root, const std::string& path,
-                          const std::string& message) {
-  YAML::Node node = root.node();
-  int line = root.line();
-  std::size_t pos = 0;
-  while (pos < path.size() && node) {
-    std::size_t end = path.find_first_of(".[", pos);
-    std::string key = path.substr(pos, end - pos);
-    YAML::Node next;
-    if (!key.empty()) {
-      const YAML::Node& map = node;
-      if (!map.IsMap() || !map[key]) break;
-      next = map[key];
-    } else if (path[pos] == '[') {
-      std::size_t close = path.find(']', pos);
-      std::size_t i = std::stoul(path.substr(pos + 1, close - pos - 1));
-      const YAML::Node& seq = node;
-      if (!seq.IsSequence() || i >= seq.size()) break;
-      next = seq[i];
-      end = close + 1;
-    } else {
-      break;
-    }
-    node.reset(next);
-    if (!node.Mark().is_null()) line = node.Mark().line + 1;
-    pos = end == std::string::npos ? path.size() : end + (end < path.size() && path[end] == '.');
-  }
-  throw config_error(root.file(), line, path, message);
-}
-
-std::string listener_path(std::size_t i) { return "listeners[" + std::to_string(i) + "]"; }
-std::string group_path(std::size_t i) { return "server_groups[" + std::to_string(i) + "]"; }
-
-// Cross-checks that need the whole config. `groups_replaced`/`listeners_replaced` say which
-// lists this document set, for the one convenience of a delta (see below).
-void validate(proxy_config& config, const yaml_cursor& root, bool groups_replaced,
-              bool listeners_replaced) {
-  std::set<std::string> groups;
-  for (std::size_t i = 0; i < config.server_groups.size(); ++i) {
-    if (!groups.insert(config.server_groups[i].name).second) {
-      fail_at(root, group_path(i) + ".name",
-              "server group '" + config.server_groups[i].name + "' is defined twice");
-    }
-  }
-  std::set<std::string> backends;
-  for (std::size_t i = 0; i < config.embedded_backends.size(); ++i) {
-    if (!backends.insert(config.embedded_backends[i].name).second) {
-      fail_at(root, "embedded_backends[" + std::to_string(i) + "].name",
-              "embedded backend '" + config.embedded_backends[i].name + "' is defined twice");
-    }
-  }
-  const limits_config& lim = config.limits;
-  if (lim.max_header_block < std::max(lim.max_header_line, lim.max_uri)) {
-    fail_at(root, "limits.max_header_block",
-            "must be at least max_header_line and max_uri (" +
-                std::to_string(std::max(lim.max_header_line, lim.max_uri)) +
-                " bytes), or those limits could never apply");
-  }
-  if (config.listeners.empty()) fail_at(root, "listeners", "needs at least one listener");
-  std::set<std::string> names;
-  std::map<std::uint16_t, std::string> ports;
-  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
-    listener_config& l = config.listeners[i];
-    std::string at = listener_path(i);
-    if (!names.insert(l.name).second) {
-      fail_at(root, at + ".name", "listener '" + l.name + "' is defined twice");
-    }
-    if (l.port != 0) {
-      auto [it, fresh] = ports.emplace(l.port, l.name);
-      if (!fresh) {
-        fail_at(root, at + ".port",
-                "port " + std::to_string(l.port) + " is already used by listener '" + it->second +
-                    "' (port 0 lets the kernel choose)");
-      }
-    }
-    if (l.protocol == listener_protocol::http &&
-        (!l.certificate_file.empty() || !l.private_key_file.empty())) {
-      fail_at(root, at + ".certificate", "certificate and private_key are for https listeners");
-    }
-    if (l.certificate_file.empty() != l.private_key_file.empty()) {
-      fail_at(root, at + (l.certificate_file.empty() ? ".private_key" : ".certificate"),
-              "give both certificate and private_key, or neither (a self-signed pair is "
-              "generated)");
-    }
-    // A delta that swaps the groups for a single new one, without touching the listeners,
-    // carries the listeners along to it: "the default plus this group" is the common case.
-    if (groups_replaced && !listeners_replaced && config.server_groups.size() == 1 &&
-        !groups.count(l.default_server_group)) {
-      l.default_server_group.clear();
-    }
-    if (l.default_server_group.empty()) {
-      if (config.server_groups.size() != 1) {
-        fail_at(root, at + ".default_server_group",
-                "is required when there is not exactly one server group (there are " +
-                    std::to_string(config.server_groups.size()) + ")");
-      }
-      l.default_server_group = config.server_groups.front().name;
-    } else if (!groups.count(l.default_server_group)) {
-      fail_at(root, at + ".default_server_group",
-              "names no server group: '" + l.default_server_group + "'");
-    }
-    std::set<std::string> rule_names;
-    for (std::size_t j = 0; j < l.rules.size(); ++j) {
-      std::string rule_at = at + ".rules[" + std::to_string(j) + "]";
-      if (!rule_names.insert(l.rules[j].name).second) {
-        fail_at(root, rule_at + ".name", "rule '" + l.rules[j].name + "' is defined twice");
-      }
-      if (!groups.count(l.rules[j].server_group)) {
-        fail_at(root, rule_at + ".server_group",
-                "names no server group: '" + l.rules[j].server_group + "'");
-      }
-    }
-  }
-}
-
 }  // namespace
 
 const char* to_string(exchange_event e) {
@@ -599,10 +412,6 @@ void apply_proxy_config_delta(proxy_config& config, const std::string& text,
   proxy_config next = config;
   apply_document(next, yaml_cursor::load_string(text, name), {});
   config = std::move(next);
-}
-
-fault_plan_config load_fault_plan_text(const std::string& text, const std::string& name) {
-  return parse_fault_plan(yaml_cursor::load_string(text, name));
 }
 
 proxy_config load_proxy_config_text(const std::string& text, const std::string& name) {
