@@ -605,6 +605,12 @@ fault_plan_config load_fault_plan_text(const std::string& text, const std::strin
   return parse_fault_plan(yaml_cursor::load_string(text, name));
 }
 
+link_conditions load_client_link_text(const std::string& text, const std::string& name) {
+  link_conditions l;
+  apply_link(yaml_cursor::load_string(text, name), l);
+  return l;
+}
+
 proxy_config load_proxy_config_text(const std::string& text, const std::string& name) {
   proxy_config c = empty_config(name);
   apply_document(c, yaml_cursor::load_string(text, name), {});
