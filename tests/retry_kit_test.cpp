@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "admin_api.hpp"
+#include "admin_client.hpp"
 #include "albsim/config_error.hpp"
 #include "fault_spec.hpp"
 #include "proxy_fixture.hpp"
@@ -24,33 +25,6 @@ namespace albsim::test {
 namespace {
 
 using nlohmann::json;
-
-struct admin_answer {
-  int status = 0;
-  json body;
-  std::string text;
-};
-
-// One admin request over a fresh connection (bounded).
-admin_answer admin(proxy_harness& h, const std::string& method, const std::string& target,
-                   const std::string& body = "", const std::string& extra = "") {
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n" +
-                    extra + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-  auto resp = simple_request("127.0.0.1", h.server().admin_port(), req);
-  admin_answer out;
-  if (!resp) return out;
-  out.status = resp->status;
-  out.text = resp->body;
-  out.body = json::parse(resp->body, nullptr, false);
-  return out;
-}
-
-proxy::proxy_config admin_config() {
-  auto cfg = base_proxy_config();
-  cfg.admin.enabled = true;
-  cfg.admin.port = 0;
-  return cfg;
-}
 
 std::string post_pay(const std::string& key) {
   return "POST /pay HTTP/1.1\r\nHost: shop.test\r\nIdempotency-Key: " + key +

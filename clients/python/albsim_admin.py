@@ -107,6 +107,26 @@ class AdminClient:
         body = {k: v for k, v in (("weight", weight), ("health", health)) if v is not None}
         return self._call("PUT", f"/servers/{urllib.parse.quote(group, safe='')}/{index}", body)
 
+    def set_instance_qps(self, qps, burst=0):
+        """The instance QPS limit (0: off), shared out over the VIPs as the config's is."""
+        return self._call("PUT", "/instance/qps", {"qps": qps, "burst": burst})
+
+    def set_listener_qps(self, listener, qps, burst=0):
+        return self._call("PUT", f"/listeners/{urllib.parse.quote(listener, safe='')}/qps",
+                          {"qps": qps, "burst": burst})
+
+    def set_rule_qps(self, listener, rule, qps, burst=0):
+        path = (f"/listeners/{urllib.parse.quote(listener, safe='')}"
+                f"/rules/{urllib.parse.quote(rule, safe='')}/qps")
+        return self._call("PUT", path, {"qps": qps, "burst": burst})
+
+    def set_client_link(self, listener, **link):
+        """A listener's whole client link for connections accepted from now on, the config's
+        `client_link` keys: set_client_link("http-8080", extra_rtt="200ms", loss=0.1).
+        Keys left out take their defaults; no keys at all make the link clean."""
+        return self._call("PUT", f"/listeners/{urllib.parse.quote(listener, safe='')}/client-link",
+                          link)
+
     def reset_counters(self):
         return self._call("POST", "/counters/reset")
 

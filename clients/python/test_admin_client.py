@@ -1,4 +1,6 @@
-"""The Python client against a real `albsim serve`: arm a plan, walk it, read the journal."""
+"""The Python client against a real `albsim serve`: arm a plan, walk it, read the journal;
+change the instance QPS limit and a listener's client link at runtime."""
+import time
 import urllib.error
 import urllib.request
 
@@ -41,3 +43,33 @@ def test_metrics_count_the_injected_cause(albsim):
     assert status(albsim.url + "/", "k") == 503
     albsim.admin.journal()  # waits until the answered request is counted
     assert 'cause="503-no-backend"} 1' in albsim.admin.metrics()
+
+
+def test_instance_qps_limit_at_runtime(albsim):
+    assert albsim.admin.set_instance_qps(1, burst=1)["qps"] == 1
+    assert [status(albsim.url + "/", f"q{i}") for i in range(2)] == [200, 503]
+    assert albsim.admin.journal(key="q1")[0]["sim_cause"] == "503-qps-limited"
+    assert albsim.admin.config()["instance"]["qps"] == {"qps": 1, "burst": 1}
+    albsim.admin.set_instance_qps(0)
+    assert status(albsim.url + "/", "q2") == 200
+
+
+def test_client_link_at_runtime(albsim):
+    listener = albsim.admin.config()["listeners"][0]["name"]
+    with pytest.raises(AdminError) as e:
+        albsim.admin.set_client_link(listener, extra_rtt="200ms", loss=2)
+    assert (e.value.status, e.value.body["field"]) == (400, "loss")
+    assert albsim.admin.config()["listeners"][0]["client_link"]["extra_rtt"] == 0
+
+    def timed():
+        start = time.monotonic()
+        assert status(albsim.url + "/", "t") == 200
+        return time.monotonic() - start
+
+    baseline = min(timed() for _ in range(3))
+    link = albsim.admin.set_client_link(listener, extra_rtt="200ms")["client_link"]
+    assert link["extra_rtt"] == 0.2
+    slow = timed()
+    assert slow >= 0.2 and slow - baseline >= 0.19, (baseline, slow)
+    albsim.admin.set_client_link(listener)
+    assert albsim.admin.config()["listeners"][0]["client_link"]["extra_rtt"] == 0

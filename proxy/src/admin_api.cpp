@@ -8,6 +8,8 @@
 #include <optional>
 #include <thread>
 
+#include "admin_call.hpp"
+#include "admin_runtime_routes.hpp"
 #include "albsim/config_error.hpp"
 #include "albsim/ops_log.hpp"
 #include "proxy_runtime.hpp"
@@ -20,16 +22,6 @@ using nlohmann::json;
 
 // How long a journal read waits for records of requests already routed (albsim's bound).
 constexpr auto k_journal_settle = std::chrono::milliseconds(200);
-
-admin_reply json_reply(int status, const json& body) {
-  return admin_reply{status, "application/json", body.dump() + "\n"};
-}
-
-admin_reply error_reply(int status, const std::string& message, const std::string& field = "") {
-  json body = {{"error", message}};
-  if (!field.empty()) body["field"] = field;
-  return json_reply(status, body);
-}
 
 // %XX and '+' in a query value.
 std::string url_decode(std::string_view s) {
@@ -145,16 +137,11 @@ json plan_json(const plan_status& p) {
 }
 
 // What a handler gets: the runtime, the request and the path's {parameters}.
-struct call {
-  proxy_runtime& rt;
-  const admin_request& request;
-  const parsed_target& target;
-  std::map<std::string, std::string> params;
-};
+using call = admin_call;
 
 // The journal filter from the query; an unknown or malformed parameter is an error.
 std::optional<admin_reply> journal_filter_of(const call& c, journal_filter& f) {
-  for (const auto& [name, value] : c.target.query) {
+  for (const auto& [name, value] : c.query) {
     if (name == "key") {
       f.key = value;
     } else if (name == "path") {
@@ -184,180 +171,10 @@ std::optional<admin_reply> journal_filter_of(const call& c, journal_filter& f) {
   return std::nullopt;
 }
 
-const char* health_name(server_group::health_override h) {
-  switch (h) {
-    case server_group::health_override::up:
-      return "up";
-    case server_group::health_override::down:
-      return "down";
-    case server_group::health_override::checked:
-      break;
-  }
-  return "checked";
-}
-
-// PUT /servers/{group}/{index}: {"weight": 0-100, "health": "up" | "down" | "checked"}. Every
-// field is checked before either is applied.
-admin_reply put_server(call& c) {
-  server_group* g = c.rt.group(c.params["group"]);
-  if (!g) return error_reply(404, "no server group '" + c.params["group"] + "'", "group");
-  const std::string& index_text = c.params["index"];
-  std::size_t index = 0;
-  auto [p, ec] = std::from_chars(index_text.data(), index_text.data() + index_text.size(), index);
-  if (ec != std::errc{} || p != index_text.data() + index_text.size() || index >= g->size()) {
-    return error_reply(404, "the group has no server " + index_text + " (0-based)", "index");
-  }
-  const json body = json::parse(c.request.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object())
-    return error_reply(400, "the body must be a JSON object");
-  std::optional<std::uint32_t> weight;
-  std::optional<server_group::health_override> health;
-  for (const auto& [field, value] : body.items()) {
-    if (field == "weight") {
-      if (!value.is_number_integer() || value.get<std::int64_t>() < 0 ||
-          value.get<std::int64_t>() > 100)
-        return error_reply(400, "must be an integer 0-100", "weight");
-      weight = value.get<std::uint32_t>();
-    } else if (field == "health") {
-      const std::string h = value.is_string() ? value.get<std::string>() : "";
-      if (h == "up") {
-        health = server_group::health_override::up;
-      } else if (h == "down") {
-        health = server_group::health_override::down;
-      } else if (h == "checked") {
-        health = server_group::health_override::checked;
-      } else {
-        return error_reply(400, "must be up, down or checked", "health");
-      }
-    } else {
-      return error_reply(400, "unknown field (allowed: weight, health)", field);
-    }
-  }
-  const int i = static_cast<int>(index);
-  if (weight) g->set_weight(i, *weight);
-  if (health) g->force_health(i, *health);
-  ops_log().info("admin {}: server {} of group {}: weight {}, health {}", c.request.peer, i,
-                 g->name(), g->weight(i), health_name(g->forced(i)));
-  return json_reply(200, {{"group", g->name()},
-                          {"index", i},
-                          {"weight", g->weight(i)},
-                          {"health", health_name(g->forced(i))},
-                          {"healthy", g->healthy(i)}});
-}
-
-// A QPS limit from a body {"qps": 0-100000, "burst": 0-1000000}, or the reply refusing it.
-std::optional<admin_reply> qps_of(const call& c, qps_limit& out) {
-  const json body = json::parse(c.request.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object())
-    return error_reply(400, "the body must be a JSON object");
-  if (!body.contains("qps")) return error_reply(400, "is required (0 turns the limit off)", "qps");
-  for (const auto& [field, value] : body.items()) {
-    const std::int64_t max = field == "qps" ? 100'000 : 1'000'000;
-    if (field != "qps" && field != "burst")
-      return error_reply(400, "unknown field (allowed: qps, burst)", field);
-    if (!value.is_number_integer() || value.get<std::int64_t>() < 0 ||
-        value.get<std::int64_t>() > max)
-      return error_reply(400, "must be an integer 0-" + std::to_string(max), field);
-  }
-  out.qps = body["qps"].get<std::uint32_t>();
-  out.burst = body.value("burst", 0u);
-  return std::nullopt;
-}
-
-std::optional<std::size_t> listener_index(const call& c, const std::string& name) {
-  const auto& ls = c.rt.config.listeners;
-  for (std::size_t i = 0; i < ls.size(); ++i)
-    if (ls[i].name == name) return i;
-  return std::nullopt;
-}
-
-// PUT /listeners/{name}/qps
-admin_reply put_listener_qps(call& c) {
-  auto li = listener_index(c, c.params["name"]);
-  if (!li) return error_reply(404, "no listener '" + c.params["name"] + "'", "name");
-  qps_limit q;
-  if (auto bad = qps_of(c, q)) return *bad;
-  c.rt.limiter.set_listener_limit(*li, q);
-  ops_log().info("admin {}: listener {} QPS limit {} (burst {})", c.request.peer, c.params["name"],
-                 q.qps, q.burst);
-  return json_reply(200, {{"listener", c.params["name"]}, {"qps", q.qps}, {"burst", q.burst}});
-}
-
-// PUT /listeners/{name}/rules/{rule}/qps
-admin_reply put_rule_qps(call& c) {
-  auto li = listener_index(c, c.params["name"]);
-  if (!li) return error_reply(404, "no listener '" + c.params["name"] + "'", "name");
-  const auto& rules = c.rt.config.listeners[*li].rules;
-  std::optional<std::size_t> ri;
-  for (std::size_t i = 0; i < rules.size(); ++i)
-    if (rules[i].name == c.params["rule"]) ri = i;
-  if (!ri) return error_reply(404, "the listener has no rule '" + c.params["rule"] + "'", "rule");
-  qps_limit q;
-  if (auto bad = qps_of(c, q)) return *bad;
-  c.rt.limiter.set_rule_limit(*li, *ri, q);
-  ops_log().info("admin {}: rule {} of listener {} QPS limit {} (burst {})", c.request.peer,
-                 c.params["rule"], c.params["name"], q.qps, q.burst);
-  return json_reply(200, {{"listener", c.params["name"]},
-                          {"rule", c.params["rule"]},
-                          {"qps", q.qps},
-                          {"burst", q.burst}});
-}
-
 admin_reply get_health(call&) { return json_reply(200, {{"status", "ok"}}); }
 
 admin_reply get_ready(call& c) {
   return json_reply(200, {{"ready", true}, {"listeners", c.rt.config.listeners.size()}});
-}
-
-admin_reply get_config(call& c) {
-  const proxy_config& cfg = c.rt.config;
-  json listeners = json::array();
-  for (std::size_t li = 0; li < cfg.listeners.size(); ++li) {
-    const auto& l = cfg.listeners[li];
-    json rules = json::array();
-    for (std::size_t ri = 0; ri < l.rules.size(); ++ri) {
-      const qps_limit q = c.rt.limiter.rule_limit(li, ri);
-      rules.push_back({{"name", l.rules[ri].name},
-                       {"server_group", l.rules[ri].server_group},
-                       {"qps", {{"qps", q.qps}, {"burst", q.burst}}}});
-    }
-    const qps_limit q = c.rt.limiter.listener_limit(li);
-    listeners.push_back(
-        {{"name", l.name},
-         {"protocol", l.protocol == listener_protocol::https ? "https" : "http"},
-         {"port", l.port},
-         {"request_timeout", std::chrono::duration<double>(l.request_timeout).count()},
-         {"idle_timeout", std::chrono::duration<double>(l.idle_timeout).count()},
-         {"qps", {{"qps", q.qps}, {"burst", q.burst}}},
-         {"rules", rules},
-         {"fault_injection", l.fault_injection}});
-  }
-  json groups = json::array();
-  for (const auto& g : c.rt.groups) {
-    json servers = json::array();
-    for (std::size_t i = 0; i < g->size(); ++i) {
-      const auto& s = g->server(static_cast<int>(i));
-      servers.push_back({{"address", s.address},
-                         {"port", s.port},
-                         {"weight", g->weight(static_cast<int>(i))},
-                         {"healthy", g->healthy(static_cast<int>(i))},
-                         {"health", health_name(g->forced(static_cast<int>(i)))}});
-    }
-    groups.push_back({{"name", g->name()}, {"servers", servers}});
-  }
-  return json_reply(
-      200, {{"source", cfg.source_file},
-            {"instance",
-             {{"id", cfg.instance.id}, {"vips", cfg.instance.vips}, {"qps", cfg.instance.qps.qps}}},
-            {"listeners", listeners},
-            {"server_groups", groups},
-            {"limits",
-             {{"upstream_connect_timeout",
-               std::chrono::duration<double>(cfg.limits.upstream_connect_timeout).count()}}},
-            {"journal",
-             {{"size", cfg.journal.size},
-              {"headers", cfg.journal.headers},
-              {"max_value_bytes", cfg.journal.max_value_bytes}}}});
 }
 
 // A client may read the journal the moment it has its answer, while the worker that wrote the
@@ -508,8 +325,10 @@ constexpr std::array k_routes{
     route_entry{{"DELETE", "/plans/{name}"}, delete_plan},
     route_entry{{"POST", "/counters/reset"}, post_counters_reset},
     route_entry{{"PUT", "/servers/{group}/{index}"}, put_server},
+    route_entry{{"PUT", "/instance/qps"}, put_instance_qps},
     route_entry{{"PUT", "/listeners/{name}/qps"}, put_listener_qps},
     route_entry{{"PUT", "/listeners/{name}/rules/{rule}/qps"}, put_rule_qps},
+    route_entry{{"PUT", "/listeners/{name}/client-link"}, put_listener_client_link},
     route_entry{{"GET", "/metrics"}, get_metrics},
 };
 
@@ -560,7 +379,7 @@ admin_reply admin_api::handle(const admin_request& request) {
     if (!path_matches(r.route.path, target.path, params)) continue;
     path_known = true;
     if (r.route.method != request.method) continue;
-    call c{rt_, request, target, std::move(params)};
+    call c{rt_, request, target.query, std::move(params)};
     return r.handler(c);
   }
   if (path_known) return error_reply(405, request.method + " is not allowed on " + target.path);

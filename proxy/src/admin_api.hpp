@@ -1,7 +1,9 @@
 // The admin API's routes and handlers (docs/admin-api.openapi.yaml), apart from the transport
 // (admin_server.hpp): a request in, a reply out. JSON over HTTP for a test harness to arm fault
 // plans, read and clear the journal, ask what the client's retries looked like, reset the
-// counters and scrape metrics. Every handler either applies a whole change or none of it.
+// counters and scrape metrics; the routes that change the running proxy (weights, health, QPS
+// limits, client links) are in admin_runtime_routes.hpp. Every handler either applies a whole
+// change or none of it.
 #pragma once
 
 #include <span>

@@ -22,15 +22,19 @@ constexpr auto k_rtt_refresh = std::chrono::milliseconds(100);
 }  // namespace
 
 client_side::client_side(proxy_runtime& rt, worker& w, const listener_endpoint& ep, tcp::socket s)
-    : extra_rtt_(rt.config.listeners[ep.listener_index].client_link.extra_rtt),
+    : client_side(rt, w, ep, std::move(s), rt.links.current(ep.listener_index)) {}
+
+client_side::client_side(proxy_runtime& rt, worker& w, const listener_endpoint& ep, tcp::socket s,
+                         const link_conditions& link)
+    : extra_rtt_(link.extra_rtt),
       capped_(rt.bandwidth_in != nullptr),
       relay_buffer_(rt.config.limits.relay_buffer),
       timer_(w.ioc),
       pace_timer_(w.ioc),
       buf_(rt.config.limits.max_header_block + rt.config.limits.relay_buffer,
            pool_allocator<char>(w.buffers)),
-      read_shaper_(rt.config.listeners[ep.listener_index].client_link, rt.bandwidth_in),
-      write_shaper_(rt.config.listeners[ep.listener_index].client_link, rt.bandwidth_out) {
+      read_shaper_(link, rt.bandwidth_in),
+      write_shaper_(link, rt.bandwidth_out) {
   const listener_config& lc = rt.config.listeners[ep.listener_index];
   error_code ec;
   s.set_option(tcp::no_delay(true), ec);
@@ -48,7 +52,7 @@ client_side::client_side(proxy_runtime& rt, worker& w, const listener_endpoint& 
     tr_ = make_plain_transport(std::move(s));
     plain_ = &tr_->socket();
   }
-  link_impaired_ = lc.client_link.extra_rtt.count() > 0 || lc.client_link.loss > 0;
+  link_impaired_ = link.extra_rtt.count() > 0 || link.loss > 0;
 }
 
 // ---- watchdog ----------------------------------------------------------------------------------

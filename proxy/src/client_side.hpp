@@ -111,6 +111,9 @@ class client_side {
   void forget_waiter() { read_ahead_waiter_ = {}; }
 
  private:
+  // `link`: the listener's client link when the connection was accepted (client_links.hpp).
+  client_side(proxy_runtime& rt, worker& w, const listener_endpoint& ep, tcp::socket s,
+              const link_conditions& link);
   task<void> pause(std::chrono::nanoseconds d);
   void note_shaping(std::chrono::nanoseconds d);
   void start_wait(std::uint64_t g);

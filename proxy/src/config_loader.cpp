@@ -414,6 +414,12 @@ void apply_proxy_config_delta(proxy_config& config, const std::string& text,
   config = std::move(next);
 }
 
+link_conditions load_client_link_text(const std::string& text, const std::string& name) {
+  link_conditions l;
+  apply_link(yaml_cursor::load_string(text, name), l);
+  return l;
+}
+
 proxy_config load_proxy_config_text(const std::string& text, const std::string& name) {
   proxy_config c = empty_config(name);
   apply_document(c, yaml_cursor::load_string(text, name), {});

@@ -8,6 +8,7 @@ proxy_runtime::proxy_runtime(proxy_config c)
     : config(std::move(c)),
       outcomes(config.outcome_overrides, config.rewrite_to_502),
       limiter(config),
+      links(config),
       injector(outcomes, config.fault_plans),
       journal(config.journal) {
   for (const auto& g : config.server_groups) {

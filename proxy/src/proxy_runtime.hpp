@@ -15,6 +15,7 @@
 #include "albsim/proxy/access_log.hpp"
 #include "albsim/proxy/config.hpp"
 #include "albsim/token_bucket.hpp"
+#include "client_links.hpp"
 #include "fault_injector.hpp"
 #include "latency_baseline.hpp"
 #include "outcome_table.hpp"
@@ -31,6 +32,7 @@ struct proxy_runtime {
   proxy_config config;
   outcome_table outcomes;
   qps_limiter limiter;
+  client_links links;  // each listener's client link now (the admin API may change it)
   std::vector<std::unique_ptr<server_group>> groups;
   std::unordered_map<std::string, server_group*> group_by_name;
   std::shared_ptr<access_log_sink> log;

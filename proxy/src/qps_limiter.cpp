@@ -16,10 +16,11 @@ std::unique_ptr<token_bucket> qps_limiter::make(const qps_limit& l, double share
 
 qps_limiter::qps_limiter(const proxy_config& config) {
   const auto& inst = config.instance;
-  const double share = inst.vips.empty() ? 1.0 : 1.0 / static_cast<double>(inst.vips.size());
+  vip_share_ = inst.vips.empty() ? 1.0 : 1.0 / static_cast<double>(inst.vips.size());
   multi_vip_ = inst.vips.size() > 1;
   for (std::size_t i = 0; i < std::max<std::size_t>(1, inst.vips.size()); ++i) {
-    vips_.push_back(make(inst.qps, share));
+    vips_.push_back(std::make_unique<swappable>());
+    swap_in(*vips_.back(), inst.qps, vip_share_);
   }
   for (const auto& l : config.listeners) {
     listeners_.push_back(std::make_unique<swappable>());
@@ -42,8 +43,9 @@ admission qps_limiter::admit(std::size_t vip_index, std::size_t listener_index, 
     if (!at) at = token_bucket::clock::now();
     return *at;
   };
-  if (vip_index < vips_.size() && vips_[vip_index] && !vips_[vip_index]->try_take(now())) {
-    return refuse(0, multi_vip_);
+  if (vip_index < vips_.size()) {
+    token_bucket* b = vips_[vip_index]->bucket.load(std::memory_order_acquire);
+    if (b && !b->try_take(now())) return refuse(0, multi_vip_);
   }
   if (listener_index < listeners_.size()) {
     token_bucket* b = listeners_[listener_index]->bucket.load(std::memory_order_acquire);
@@ -71,12 +73,27 @@ admission qps_limiter::refuse(std::size_t kind, bool vip_share) {
   return {false, k_limiter_names[kind], vip_share};
 }
 
-void qps_limiter::swap_in(swappable& s, const qps_limit& limit) {
+void qps_limiter::swap_in(swappable& s, const qps_limit& limit, double share) {
   std::lock_guard lock(owned_mutex_);
-  auto b = make(limit);
+  install(s, limit, share);
+}
+
+void qps_limiter::install(swappable& s, const qps_limit& limit, double share) {
+  auto b = make(limit, share);
   s.limit = limit;
   s.bucket.store(b.get(), std::memory_order_release);
   if (b) owned_.push_back(std::move(b));
+}
+
+void qps_limiter::set_instance_limit(const qps_limit& limit) {
+  // Every VIP's share changes under one lock, so a reader of instance_limit() never sees a mix.
+  std::lock_guard lock(owned_mutex_);
+  for (auto& v : vips_) install(*v, limit, vip_share_);
+}
+
+qps_limit qps_limiter::instance_limit() const {
+  std::lock_guard lock(owned_mutex_);
+  return vips_.front()->limit;
 }
 
 bool qps_limiter::set_listener_limit(std::size_t listener_index, const qps_limit& limit) {

@@ -31,8 +31,12 @@ class qps_limiter {
   admission admit(std::size_t vip_index, std::size_t listener_index, int rule_index,
                   const std::string& client_ip);
 
-  // Runtime changes from the admin API (albsim's own, docs/retry-kit.md): a listener's or a
-  // rule's limit (qps 0 turns it off). The new bucket starts full; false for a bad index.
+  // Runtime changes from the admin API (albsim's own, docs/retry-kit.md): the instance's, a
+  // listener's or a rule's limit (qps 0 turns it off). The new bucket starts full; false for a
+  // bad index. The instance limit is split over the VIPs as the config's is: each VIP's bucket
+  // gets 1/N of the rate and of the burst (at least 1).
+  void set_instance_limit(const qps_limit& limit);
+  qps_limit instance_limit() const;
   bool set_listener_limit(std::size_t listener_index, const qps_limit& limit);
   bool set_rule_limit(std::size_t listener_index, std::size_t rule_index, const qps_limit& limit);
   qps_limit listener_limit(std::size_t listener_index) const;
@@ -53,7 +57,8 @@ class qps_limiter {
     std::atomic<token_bucket*> bucket{nullptr};
     qps_limit limit;  // guarded by owned_mutex_
   };
-  void swap_in(swappable& s, const qps_limit& limit);
+  void swap_in(swappable& s, const qps_limit& limit, double share = 1.0);
+  void install(swappable& s, const qps_limit& limit, double share);  // owned_mutex_ held
   admission refuse(std::size_t kind, bool vip_share);
 
   struct rule_state {
@@ -62,7 +67,8 @@ class qps_limiter {
     std::mutex mutex;
     std::unordered_map<std::string, std::unique_ptr<token_bucket>> clients;
   };
-  std::vector<std::unique_ptr<token_bucket>> vips_;
+  std::vector<std::unique_ptr<swappable>> vips_;  // the instance limit's share of each VIP
+  double vip_share_ = 1.0;
   bool multi_vip_ = false;
   std::vector<std::unique_ptr<swappable>> listeners_;
   mutable std::mutex owned_mutex_;

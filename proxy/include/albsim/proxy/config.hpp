@@ -225,6 +225,10 @@ void apply_proxy_config_delta(proxy_config& config, const std::string& text,
 // One fault plan from YAML (or JSON) text, checked as in a config file's `fault_plans`; throws
 // albsim::config_error naming the field (the admin API arms plans through this).
 fault_plan_config load_fault_plan_text(const std::string& text, const std::string& name);
+// A listener's `client_link` from YAML (or JSON) text, checked as in a config file, every field
+// absent at its default; throws albsim::config_error naming the field (the admin API's
+// PUT /listeners/{name}/client-link goes through this).
+link_conditions load_client_link_text(const std::string& text, const std::string& name);
 
 const char* to_string(exchange_event e);
 std::optional<exchange_event> exchange_event_from_string(const std::string& s);
