@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build-tsan}
-tests=${TESTS:-"proxy_integration_test proxy_routing_test health_checker_test backend_http_test backend_actions_test backend_transport_test hostile_clients_test"}
+tests=${TESTS:-"proxy_integration_test proxy_upstream_test proxy_routing_test health_checker_test backend_http_test backend_actions_test backend_transport_test hostile_clients_test"}
 
 # Needs the normal build's packages (g++ brings libtsan2): run scripts/setup.sh once first.
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
