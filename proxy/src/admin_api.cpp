@@ -443,39 +443,34 @@ admin_reply delete_plan(call& c) {
 }
 
 admin_reply post_counters_reset(call& c) {
-  proxy_runtime& rt = c.rt;
-  rt.metrics.reset([&rt] {
-    rt.connections = 0;
-    rt.requests = 0;
-    rt.records = 0;
-    rt.injector.injected = 0;
-    rt.injector.refused = 0;
-    rt.limiter.reset_refused();
-  });
+  c.rt.connections = 0;
+  c.rt.requests = 0;
+  c.rt.records = 0;
+  c.rt.injector.injected = 0;
+  c.rt.injector.refused = 0;
+  c.rt.metrics.reset();
+  c.rt.limiter.reset_refused();
   return json_reply(200, {{"reset", true}});
 }
 
 admin_reply get_metrics(call& c) {
   proxy_runtime& rt = c.rt;
-  std::string text = rt.metrics.render([&rt] {
-    request_metrics::runtime_counts now;
-    now.connections = rt.connections.load();
-    now.live_sessions = rt.live_sessions.load();
-    now.faults_injected = rt.injector.injected.load();
-    now.faults_refused = rt.injector.refused.load();
-    const auto refused = rt.limiter.refused();
-    for (std::size_t i = 0; i < refused.size(); ++i)
-      now.qps_refused.emplace_back(qps_limiter::k_limiter_names[i], refused[i]);
-    for (const auto& g : rt.groups) {
-      for (std::size_t i = 0; i < g->size(); ++i) {
-        const auto& s = g->server(static_cast<int>(i));
-        now.servers.push_back(
-            {g->name(), s.address + ":" + std::to_string(s.port), g->healthy(static_cast<int>(i))});
-      }
+  request_metrics::runtime_counts now;
+  now.connections = rt.connections.load();
+  now.live_sessions = rt.live_sessions.load();
+  now.faults_injected = rt.injector.injected.load();
+  now.faults_refused = rt.injector.refused.load();
+  const auto refused = rt.limiter.refused();
+  for (std::size_t i = 0; i < refused.size(); ++i)
+    now.qps_refused.emplace_back(qps_limiter::k_limiter_names[i], refused[i]);
+  for (const auto& g : rt.groups) {
+    for (std::size_t i = 0; i < g->size(); ++i) {
+      const auto& s = g->server(static_cast<int>(i));
+      now.servers.push_back(
+          {g->name(), s.address + ":" + std::to_string(s.port), g->healthy(static_cast<int>(i))});
     }
-    return now;
-  });
-  return admin_reply{200, "text/plain; version=0.0.4", std::move(text)};
+  }
+  return admin_reply{200, "text/plain; version=0.0.4", rt.metrics.render(now)};
 }
 
 struct route_entry {

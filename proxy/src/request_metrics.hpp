@@ -1,18 +1,20 @@
-// The metrics of one proxy runtime for the admin API's /metrics, kept in a prometheus-cpp
-// registry (Debian's prometheus-cpp-dev, core library only) and written by its TextSerializer:
-// requests by listener port, status and cause, upstream status classes, and histograms of
-// request_time and upstream_response_time — the counterparts of the balancer's monitoring
-// metrics the guide points to (QPS, upstream response time) — plus the values the runtime
-// counts elsewhere (connections, health, QPS refusals, faults), read at each scrape.
+// The metrics of one proxy runtime for the admin API's /metrics: requests by listener port,
+// status and cause, upstream status classes, and histograms of request_time and
+// upstream_response_time — the counterparts of the balancer's monitoring metrics the guide
+// points to (QPS, upstream response time) — plus the values the runtime counts elsewhere
+// (connections, health, QPS refusals, faults), read at each scrape. The exposition is
+// prometheus-cpp's (Debian's prometheus-cpp-dev, core library only): each scrape fills a
+// registry from the counts and its TextSerializer writes it. The per-request path stays a few
+// plain increments under one lock, as prometheus-cpp's own histogram takes a lock and several
+// atomic updates per observation (docs/retry-kit.md "### Metrics" has the figures).
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -41,28 +43,28 @@ class request_metrics {
     std::vector<server> servers;
   };
 
-  request_metrics();
-  ~request_metrics();
-  request_metrics(const request_metrics&) = delete;
-  request_metrics& operator=(const request_metrics&) = delete;
-
-  // Counts one record; called for every request, from every worker thread.
+  // Counts one record; called for every request, from every worker thread, so it only bumps
+  // plain counters under one short lock.
   void observe(const access_log_record& r);
   // The listener's name for its bound port (requests are counted by port, labelled by name).
   void name_listener(std::uint16_t port, const std::string& name);
-  // Starts every series again from nothing. `zero_runtime` clears the runtime's own counters
-  // under the same lock, so that no scrape reads them half reset.
-  void reset(const std::function<void()>& zero_runtime = {});
-  // The exposition (text format 0.0.4); `read_runtime` is called under the lock.
-  std::string render(const std::function<runtime_counts()>& read_runtime);
+  void reset();
+  // The exposition (text format 0.0.4) of these counts and the runtime's `now`: a prometheus-cpp
+  // registry is filled from them and written by its TextSerializer.
+  std::string render(const runtime_counts& now) const;
 
  private:
-  struct families;  // the registry's families and the counters cached for the hot path
-  void rebuild();   // a fresh registry; every cached pointer into the old one is dropped
-
-  std::mutex mutex_;  // guards everything below: a reset frees what observe() increments
+  struct histogram {
+    std::array<std::uint64_t, k_buckets.size() + 1> counts{};  // the last is +Inf
+    double sum = 0;
+    void observe(double v);
+  };
+  mutable std::mutex mutex_;
   std::map<std::uint16_t, std::string> listener_names_;
-  std::unique_ptr<families> families_;
+  std::map<std::tuple<std::uint16_t, int, std::string>, std::uint64_t, std::less<>> requests_;
+  std::array<std::uint64_t, 256> upstream_classes_{};  // by upstream_status[0]; '-': none
+  histogram request_time_;
+  histogram upstream_time_;
 };
 
 }  // namespace albsim::proxy
