@@ -13,7 +13,7 @@ trap 'rm -f "$bin"' EXIT
 g++ -O2 -std=c++20 -DBOOST_ASIO_NO_DEPRECATED -I proxy/src -I proxy/include -I common/include \
   -I backends/include bench/retry_kit_overhead.cpp build/proxy/libalbsim_proxy.a \
   build/backends/libalbsim_backends.a build/common/libalbsim_common.a \
-  -lyaml-cpp -lspdlog -lfmt -lssl -lcrypto -lpthread -o "$bin"
+  -lyaml-cpp -lspdlog -lfmt -lprometheus-cpp-core -lssl -lcrypto -lpthread -o "$bin"
 for _ in $(seq 1 "$rounds"); do "$bin"; done | python3 -c '
 import sys, statistics, collections
 v = collections.defaultdict(list)

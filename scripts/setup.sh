@@ -12,7 +12,7 @@ build_dir=${BUILD_DIR:-build}
 
 packages=(g++ cmake make pkg-config ccache libboost1.81-dev libssl-dev libspdlog-dev libfmt-dev
           libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev openssl
-          curl python3 libsimdjson-dev zlib1g-dev)
+          curl python3 libsimdjson-dev zlib1g-dev prometheus-cpp-dev)
 # The browser test of the teaching report (tests/browser/) drives Debian's Chromium.
 if [ "$mode" = test ]; then packages+=(python3-yaml chromium); fi
 # The retry kit's client and examples (clients/python, examples/) run under pytest; one of them

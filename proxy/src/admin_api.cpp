@@ -272,39 +272,22 @@ admin_reply post_counters_reset(call& c) {
 
 admin_reply get_metrics(call& c) {
   proxy_runtime& rt = c.rt;
-  std::string extra;
-  auto gauge = [&](const char* name, const char* type, const char* help, std::uint64_t v) {
-    extra += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
-             name + " " + std::to_string(v) + "\n";
-  };
-  gauge("albsim_connections_total", "counter", "Client connections accepted.",
-        rt.connections.load());
-  gauge("albsim_connections_active", "gauge", "Client connections open now.",
-        static_cast<std::uint64_t>(std::max<std::int64_t>(0, rt.live_sessions.load())));
-  gauge("albsim_faults_injected_total", "counter", "Requests given an injected fault.",
-        rt.injector.injected.load());
-  gauge("albsim_faults_refused_total", "counter", "Faults asked for that could not be injected.",
-        rt.injector.refused.load());
-  extra +=
-      "# HELP albsim_qps_refused_total Requests a QPS limit refused, by the kind of limit.\n"
-      "# TYPE albsim_qps_refused_total counter\n";
+  request_metrics::runtime_counts now;
+  now.connections = rt.connections.load();
+  now.live_sessions = rt.live_sessions.load();
+  now.faults_injected = rt.injector.injected.load();
+  now.faults_refused = rt.injector.refused.load();
   const auto refused = rt.limiter.refused();
-  for (std::size_t i = 0; i < refused.size(); ++i) {
-    extra += std::string("albsim_qps_refused_total{limiter=\"") + qps_limiter::k_limiter_names[i] +
-             "\"} " + std::to_string(refused[i]) + "\n";
-  }
-  extra +=
-      "# HELP albsim_server_healthy Health of each server as the health checks see it (1 = "
-      "healthy).\n# TYPE albsim_server_healthy gauge\n";
+  for (std::size_t i = 0; i < refused.size(); ++i)
+    now.qps_refused.emplace_back(qps_limiter::k_limiter_names[i], refused[i]);
   for (const auto& g : rt.groups) {
     for (std::size_t i = 0; i < g->size(); ++i) {
       const auto& s = g->server(static_cast<int>(i));
-      extra += "albsim_server_healthy{group=\"" + g->name() + "\",server=\"" + s.address + ":" +
-               std::to_string(s.port) + "\"} " + (g->healthy(static_cast<int>(i)) ? "1" : "0") +
-               "\n";
+      now.servers.push_back(
+          {g->name(), s.address + ":" + std::to_string(s.port), g->healthy(static_cast<int>(i))});
     }
   }
-  return admin_reply{200, "text/plain; version=0.0.4", rt.metrics.render(extra)};
+  return admin_reply{200, "text/plain; version=0.0.4", rt.metrics.render(now)};
 }
 
 struct route_entry {

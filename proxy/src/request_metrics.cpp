@@ -1,40 +1,37 @@
 #include "request_metrics.hpp"
 
-#include <fmt/format.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <algorithm>
+#include <sstream>
 
 #include "access_log_record.hpp"
 
 namespace albsim::proxy {
 namespace {
 
-// A label value as the text format wants it: backslash, double quote and newline escaped.
-std::string label(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
+using prometheus::Counter;
+using prometheus::Family;
+using prometheus::Gauge;
+using prometheus::Histogram;
+using prometheus::Registry;
+
+Family<Counter>& counter_family(Registry& r, const char* name, const char* help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r);
 }
 
-void render_histogram(
-    std::string& out, const char* name, const char* help,
-    const std::array<std::uint64_t, request_metrics::k_buckets.size() + 1>& counts, double sum,
-    std::uint64_t count) {
-  out += fmt::format("# HELP {} {}\n# TYPE {} histogram\n", name, help, name);
-  std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i < request_metrics::k_buckets.size(); ++i) {
-    cumulative += counts[i];
-    out +=
-        fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name, request_metrics::k_buckets[i], cumulative);
-  }
-  cumulative += counts.back();
-  out += fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n{}_sum {}\n{}_count {}\n", name, cumulative,
-                     name, sum, name, count);
+Family<Gauge>& gauge_family(Registry& r, const char* name, const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r);
+}
+
+// A counter is filled by one increment of its current total (exact up to 2^53).
+void add_counter(Registry& r, const char* name, const char* help, std::uint64_t total) {
+  counter_family(r, name, help).Add({}).Increment(static_cast<double>(total));
 }
 
 }  // namespace
@@ -44,12 +41,11 @@ void request_metrics::histogram::observe(double v) {
   while (i < k_buckets.size() && v > k_buckets[i]) ++i;
   ++counts[i];
   sum += v;
-  ++count;
 }
 
 void request_metrics::observe(const access_log_record& r) {
   const std::string_view up = r.upstream_status;
-  const std::string_view cls = up.size() == 3 ? up.substr(0, 1) : std::string_view("-");
+  const auto cls = static_cast<unsigned char>(up.size() == 3 ? up[0] : '-');
   std::lock_guard lock(mutex_);
   auto key = std::make_tuple(r.slb_vport, r.status, std::string_view(r.sim_cause));
   auto it = requests_.find(key);
@@ -57,9 +53,7 @@ void request_metrics::observe(const access_log_record& r) {
     it = requests_.emplace(std::make_tuple(r.slb_vport, r.status, r.sim_cause), 0).first;
   }
   ++it->second;
-  auto c = upstream_classes_.find(cls);
-  if (c == upstream_classes_.end()) c = upstream_classes_.emplace(std::string(cls), 0).first;
-  ++c->second;
+  ++upstream_classes_[cls];
   request_time_.observe(r.request_time);
   if (r.upstream_response_time) upstream_time_.observe(*r.upstream_response_time);
 }
@@ -72,40 +66,78 @@ void request_metrics::name_listener(std::uint16_t port, const std::string& name)
 void request_metrics::reset() {
   std::lock_guard lock(mutex_);
   requests_.clear();
-  upstream_classes_.clear();
+  upstream_classes_ = {};
   request_time_ = {};
   upstream_time_ = {};
 }
 
-std::string request_metrics::render(const std::string& extra) const {
-  std::string out;
-  std::lock_guard lock(mutex_);
-  out +=
-      "# HELP albsim_requests_total Requests answered, by listener, port, status and sim_cause.\n"
-      "# TYPE albsim_requests_total counter\n";
-  for (const auto& [k, n] : requests_) {
-    const auto& [port, status, cause] = k;
-    auto name = listener_names_.find(port);
-    out += fmt::format(
-        "albsim_requests_total{{listener=\"{}\",port=\"{}\",status=\"{}\",cause=\"{}\"}} {}\n",
-        name == listener_names_.end() ? std::string("-") : label(name->second), port, status,
-        label(cause), n);
+std::string request_metrics::render(const runtime_counts& now) const {
+  // A registry per scrape: it holds a snapshot, so a reset needs nothing from it, and the
+  // per-request path never touches prometheus-cpp.
+  Registry registry;
+  auto add_histogram = [&registry](const char* name, const char* help, const histogram& h) {
+    prometheus::BuildHistogram()
+        .Name(name)
+        .Help(help)
+        .Register(registry)
+        .Add({}, Histogram::BucketBoundaries(k_buckets.begin(), k_buckets.end()))
+        .ObserveMultiple(std::vector<double>(h.counts.begin(), h.counts.end()), h.sum);
+  };
+  // A copy under the lock, so that the workers' observe() waits for a copy, not for the registry.
+  std::unique_lock lock(mutex_);
+  const auto listener_names = listener_names_;
+  const auto request_counts = requests_;
+  const auto upstream_classes = upstream_classes_;
+  const histogram request_time = request_time_;
+  const histogram upstream_time = upstream_time_;
+  lock.unlock();
+  auto& requests = counter_family(registry, "albsim_requests_total",
+                                  "Requests answered, by listener, port, status and sim_cause.");
+  for (const auto& [key, n] : request_counts) {
+    const auto& [port, status, cause] = key;
+    auto name = listener_names.find(port);
+    requests
+        .Add({{"listener", name == listener_names.end() ? "-" : name->second},
+              {"port", std::to_string(port)},
+              {"status", std::to_string(status)},
+              {"cause", cause}})
+        .Increment(static_cast<double>(n));
   }
-  out +=
-      "# HELP albsim_upstream_responses_total Requests by upstream_status class (\"-\": no "
-      "request reached a backend).\n"
-      "# TYPE albsim_upstream_responses_total counter\n";
-  for (const auto& [cls, n] : upstream_classes_) {
-    out += fmt::format("albsim_upstream_responses_total{{class=\"{}\"}} {}\n",
-                       cls == "-" ? std::string("none") : cls + "xx", n);
+  auto& classes =
+      counter_family(registry, "albsim_upstream_responses_total",
+                     "Requests by upstream_status class (\"none\": no request reached a backend).");
+  for (std::size_t c = 0; c < upstream_classes.size(); ++c) {
+    if (upstream_classes[c] == 0) continue;
+    classes
+        .Add({{"class",
+               c == '-' ? std::string("none") : std::string(1, static_cast<char>(c)) + "xx"}})
+        .Increment(static_cast<double>(upstream_classes[c]));
   }
-  render_histogram(out, "albsim_request_time_seconds", "The record's request_time.",
-                   request_time_.counts, request_time_.sum, request_time_.count);
-  render_histogram(out, "albsim_upstream_response_time_seconds",
-                   "The record's upstream_response_time, when a backend was tried.",
-                   upstream_time_.counts, upstream_time_.sum, upstream_time_.count);
-  out += extra;
-  return out;
+  add_histogram("albsim_request_time_seconds", "The record's request_time.", request_time);
+  add_histogram("albsim_upstream_response_time_seconds",
+                "The record's upstream_response_time, when a backend was tried.", upstream_time);
+  add_counter(registry, "albsim_connections_total", "Client connections accepted.",
+              now.connections);
+  gauge_family(registry, "albsim_connections_active", "Client connections open now.")
+      .Add({})
+      .Set(static_cast<double>(std::max<std::int64_t>(0, now.live_sessions)));
+  add_counter(registry, "albsim_faults_injected_total", "Requests given an injected fault.",
+              now.faults_injected);
+  add_counter(registry, "albsim_faults_refused_total",
+              "Faults asked for that could not be injected.", now.faults_refused);
+  auto& refused = counter_family(registry, "albsim_qps_refused_total",
+                                 "Requests a QPS limit refused, by the kind of limit.");
+  for (const auto& [limiter, n] : now.qps_refused) {
+    refused.Add({{"limiter", limiter}}).Increment(static_cast<double>(n));
+  }
+  auto& healthy = gauge_family(registry, "albsim_server_healthy",
+                               "Health of each server as the health checks see it (1 = healthy).");
+  for (const auto& s : now.servers) {
+    healthy.Add({{"group", s.group}, {"server", s.address}}).Set(s.healthy ? 1 : 0);
+  }
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, registry.Collect());
+  return std::move(out).str();
 }
 
 }  // namespace albsim::proxy
