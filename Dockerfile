@@ -10,7 +10,7 @@ RUN scripts/setup.sh build && cmake --install build --prefix /opt/albsim --strip
 FROM debian:12-slim
 RUN apt-get update -qq \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-       libyaml-cpp0.7 libssl3 libprometheus-cpp-core1.0 \
+       libyaml-cpp0.7 libssl3 libprometheus-cpp-core1.0 libspdlog1.10 libfmt9 libsimdjson14 \
     && rm -rf /var/lib/apt/lists/*
 # /usr/local/bin/albsim finds its catalogue in /usr/local/share/albsim/scenarios.
 COPY --from=build /opt/albsim /usr/local

@@ -73,6 +73,24 @@ def main():
     check("cmake --install build --prefix /opt/albsim" in dockerfile and
           "COPY --from=build /opt/albsim /usr/local" in dockerfile,
           "the image installs the same tree under /usr/local")
+    # Every shared library the binary loads comes from debian:12-slim itself or from a package
+    # the runtime stage installs (a missing one only shows when the container starts).
+    runtime_stage = dockerfile.split("FROM debian:12-slim", 1)[-1]
+    base = {"libc6", "libgcc-s1", "libstdc++6", "zlib1g"}  # in debian:12-slim already
+    ldd = subprocess.run(["ldd", str(Path(args.build) / "albsim")], capture_output=True,
+                         text=True, timeout=30).stdout
+    paths = [part for line in ldd.splitlines() for part in line.split() if part.startswith("/")]
+    for path in paths:
+        owner = subprocess.run(["dpkg", "-S", os.path.realpath(path)], capture_output=True,
+                               text=True, timeout=30).stdout.split(":")[0]
+        if not owner:  # usrmerge: dpkg knows the file under the other spelling of its path
+            other = path.replace("/usr/lib/", "/lib/", 1) if path.startswith("/usr/") else \
+                "/usr" + path
+            owner = subprocess.run(["dpkg", "-S", other], capture_output=True, text=True,
+                                   timeout=30).stdout.split(":")[0]
+        if owner and owner not in base:
+            check(owner in runtime_stage.split(),
+                  f"the image's runtime stage installs {owner} (for {Path(path).name})")
     services = yaml.safe_load((source / "docker-compose.yml").read_text())["services"]
     commands = {name: s.get("command") for name, s in services.items()}
     check(["albsim", "scenarios", "run", "all"] in commands.values(),
