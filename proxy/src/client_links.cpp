@@ -3,15 +3,20 @@
 
 namespace albsim::proxy {
 
-client_links::client_links(const proxy_config& config) : current_(config.listeners.size()) {
-  for (std::size_t i = 0; i < config.listeners.size(); ++i) set(i, config.listeners[i].client_link);
+client_links::client_links(const proxy_config& config) {
+  current_.reserve(config.listeners.size());
+  for (const auto& l : config.listeners) current_.push_back(l.client_link);
+}
+
+link_conditions client_links::current(std::size_t listener_index) const {
+  std::lock_guard lock(mutex_);
+  return current_.at(listener_index);
 }
 
 bool client_links::set(std::size_t listener_index, const link_conditions& conditions) {
+  std::lock_guard lock(mutex_);
   if (listener_index >= current_.size()) return false;
-  std::lock_guard lock(owned_mutex_);
-  owned_.push_back(std::make_unique<const link_conditions>(conditions));
-  current_[listener_index].store(owned_.back().get(), std::memory_order_release);
+  current_[listener_index] = conditions;
   return true;
 }
 
