@@ -3,12 +3,12 @@
 # with -DALBSIM_SANITIZE=thread in their own build directory, then runs them with every test
 # proxy on 4 worker threads and every test backend on 4 threads (ALBSIM_TEST_WORKERS=4), so the
 # parts shared across workers — access-log writer, health checks, QPS limiters, server groups,
-# upstream pools — run concurrently. Any TSan report fails the run.
+# upstream pools, the retry kit's plans, journal, metrics and admin changes — run concurrently. Any TSan report fails the run.
 #   scripts/tsan.sh        Environment: BUILD_DIR (default build-tsan), TESTS (the suites)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build-tsan}
-tests=${TESTS:-"proxy_integration_test proxy_upstream_test proxy_routing_test health_checker_test backend_http_test backend_actions_test backend_transport_test hostile_clients_test"}
+tests=${TESTS:-"proxy_integration_test proxy_upstream_test proxy_routing_test health_checker_test backend_http_test backend_actions_test backend_transport_test hostile_clients_test retry_kit_test admin_runtime_test fault_injection_test"}
 
 # Needs the normal build's packages (g++ brings libtsan2): run scripts/setup.sh once first.
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
