@@ -3,7 +3,8 @@
 # with -DALBSIM_SANITIZE=thread in their own build directory, then runs them with every test
 # proxy on 4 worker threads and every test backend on 4 threads (ALBSIM_TEST_WORKERS=4), so the
 # parts shared across workers — access-log writer, health checks, QPS limiters, server groups,
-# upstream pools, the retry kit's plans, journal, metrics and admin changes — run concurrently. Any TSan report fails the run.
+# upstream pools, the retry kit's plans, journal, metrics and admin changes — run concurrently.
+# Any TSan report fails the run.
 #   scripts/tsan.sh        Environment: BUILD_DIR (default build-tsan), TESTS (the suites)
 set -euo pipefail
 cd "$(dirname "$0")/.."
