@@ -114,6 +114,32 @@ CFG
 haproxy -f "$tmp/haproxy.cfg" >"$tmp/haproxy.log" 2>&1 & pids+=($!)
 wait_port "$hport" "$tmp/haproxy.log"
 
+main_group() {  # the one server group of every albsim config here: the backend above
+  cat <<CFG
+server_groups:
+  - name: main
+    health_check: {enabled: false}
+    servers:
+      - {address: 127.0.0.1, port: $bport}
+CFG
+}
+# One albsim config with a single listener, keep-alive uncapped (like HAProxy's):
+# uncapped_albsim FILE ACCESS_LOG PORT [extra listener lines] [extra top-level lines]
+uncapped_albsim() {
+  cat >"$1" <<CFG
+worker_threads: 1
+access_log: $2
+${5:-}
+listeners:
+  - port: $3
+    request_timeout: 180s
+    max_requests_per_connection: 1000000
+    default_server_group: main
+${4:-}
+CFG
+  main_group >>"$1"
+}
+
 aport=$(bench/free_port.py)
 dport=$(bench/free_port.py)
 tport=$(bench/free_port.py)
@@ -134,12 +160,8 @@ listeners:
   - port: $tport
     request_timeout: 1s
     default_server_group: main
-server_groups:
-  - name: main
-    health_check: {enabled: false}
-    servers:
-      - {address: 127.0.0.1, port: $bport}
 CFG
+main_group >>"$tmp/albsim.yaml"
 if [ "${BENCH_KIT:-0}" = 1 ]; then
   cat >>"$tmp/albsim.yaml" <<CFG
 journal: {size: 10000}
@@ -156,15 +178,7 @@ wait_port "$aport" "$tmp/serve.log"
 targets=("haproxy $hport" "albsim $aport" "albsim-100 $dport")
 if [ -n "$before" ]; then
   bfport=$(bench/free_port.py)
-  sed -e "s|port: $aport|port: $bfport|; s|/access\.log|/access-before.log|" \
-    -e "/port: $dport/,\$d" "$tmp/albsim.yaml" >"$tmp/before.yaml"
-  cat >>"$tmp/before.yaml" <<CFG
-server_groups:
-  - name: main
-    health_check: {enabled: false}
-    servers:
-      - {address: 127.0.0.1, port: $bport}
-CFG
+  uncapped_albsim "$tmp/before.yaml" "$tmp/access-before.log" "$bfport"
   "$before" serve --config "$tmp/before.yaml" >"$tmp/before.log" 2>&1 & pids+=($!)
   wait_port "$bfport" "$tmp/before.log"
   targets+=("albsim-before $bfport")
@@ -172,22 +186,8 @@ fi
 
 if [ "${BENCH_KIT:-0}" = 1 ]; then
   kport=$(bench/free_port.py)
-  cat >"$tmp/kit-off.yaml" <<CFG
-worker_threads: 1
-access_log: $tmp/access-kit-off.log
-journal: {size: 0}
-listeners:
-  - port: $kport
-    request_timeout: 180s
-    max_requests_per_connection: 1000000
-    default_server_group: main
-    fault_injection: false
-server_groups:
-  - name: main
-    health_check: {enabled: false}
-    servers:
-      - {address: 127.0.0.1, port: $bport}
-CFG
+  uncapped_albsim "$tmp/kit-off.yaml" "$tmp/access-kit-off.log" "$kport" \
+    "    fault_injection: false" "journal: {size: 0}"
   "$albsim" serve --config "$tmp/kit-off.yaml" >"$tmp/kit-off.log" 2>&1 & pids+=($!)
   wait_port "$kport" "$tmp/kit-off.log"
   targets+=("albsim-kit-off $kport")
@@ -269,12 +269,8 @@ listeners:
   - port: $qport
     qps: {qps: $qps}
     default_server_group: main
-server_groups:
-  - name: main
-    health_check: {enabled: false}
-    servers:
-      - {address: 127.0.0.1, port: $bport}
 CFG
+main_group >>"$tmp/qps.yaml"
 "$albsim" serve --config "$tmp/qps.yaml" >"$tmp/qps-serve.log" 2>&1 & pids+=($!)
 wait_port "$qport" "$tmp/qps-serve.log"
 wrk -t1 -c20 -d10s "http://127.0.0.1:$qport/status/200" >/dev/null
