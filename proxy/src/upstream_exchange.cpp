@@ -162,6 +162,7 @@ task<std::optional<exchange_event>> upstream_exchange::await_head(exchange_state
   response_head& rh = up_.head();
   relay_buffer& in = up_.buffer();
   std::uint64_t received = 0;
+  bool watching = false;  // the client is watched (from the first read that had to wait)
   for (;;) {
     if (in.size() > 0) {
       error_code ec;
@@ -178,15 +179,28 @@ task<std::optional<exchange_event>> upstream_exchange::await_head(exchange_state
         continue;
       }
     }
-    // The backend cannot have answered a request sent a moment ago: let the work already
-    // queued run first, so that the first read usually finds the answer instead of costing a
-    // system call that finds nothing.
-    if (received == 0) {
-      co_await up_.yield();
-      if (client_.left()) co_return std::nullopt;
-      if (client_.timed_out()) co_return exchange_event::response_timeout;
+    // The backend cannot have answered a request sent a moment ago: the first read of an
+    // answer comes after letting the work already queued run (twice at most), so that it
+    // usually finds the answer instead of costing a system call that finds nothing. Only when
+    // nothing has come does the proxy wait, and only then does it watch the client for leaving
+    // (client_side::watch): the watch costs a system call of its own.
+    error_code ec;
+    std::size_t n = 0;
+    for (int yields = received == 0 ? 2 : 0;; --yields) {
+      if (yields > 0) {
+        co_await up_.yield();
+        if (client_.timed_out()) co_return exchange_event::response_timeout;
+      }
+      std::tie(ec, n) = up_.read_now();
+      if (ec != asio::error::would_block || yields <= 1) break;
     }
-    auto [ec, n] = co_await up_.async_read();
+    if (ec == asio::error::would_block) {
+      if (!watching && client_.buffer().size() == 0) {
+        client_.watch();
+        watching = true;
+      }
+      std::tie(ec, n) = co_await up_.async_read();
+    }
     up_.commit(n);
     received += n;
     if (client_.left()) co_return std::nullopt;
@@ -206,7 +220,6 @@ task<std::optional<exchange_event>> upstream_exchange::await_head(exchange_state
 task<std::optional<stage_event>> upstream_exchange::read_response_head(exchange_state& x) {
   client_.arm(x.request_done + lc_.request_timeout);
   client_.reset_left();
-  if (client_.buffer().size() == 0) client_.watch();
   up_.reset_head(x.head.is_head());
   std::string failure_detail;
   const std::optional<exchange_event> failure = co_await await_head(x, failure_detail);

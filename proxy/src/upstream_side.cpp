@@ -1,6 +1,10 @@
 // The backend's end of one client connection (upstream_side.hpp).
 #include "upstream_side.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <boost/asio/write.hpp>
 
 #include "albsim/proxy/config.hpp"
@@ -50,6 +54,18 @@ task<error_code> upstream_side::send(std::string_view a, std::string_view b) {
   if (a.empty()) return send_all(*socket_, b);
   if (b.empty()) return send_all(*socket_, a);
   return send_two(*socket_, a, b);
+}
+
+std::tuple<error_code, std::size_t> upstream_side::read_now() {
+  const std::size_t want = std::min<std::size_t>(relay_buffer_, buf_.max_size() - buf_.size());
+  if (want == 0) return {error_code{}, 0};  // as Asio's read into no room: nothing, no error
+  auto b = buf_.prepare(want);
+  for (;;) {
+    const ssize_t n = ::recv(socket_->native_handle(), b.data(), b.size(), MSG_DONTWAIT);
+    if (n > 0) return {error_code{}, static_cast<std::size_t>(n)};
+    if (n == 0) return {error_code(asio::error::eof), 0};
+    if (errno != EINTR) return {error_code(errno, asio::error::get_system_category()), 0};
+  }
 }
 
 yield_to upstream_side::yield() { return yield_to{w_.ioc.get_executor()}; }

@@ -45,6 +45,9 @@ class upstream_side {
     return socket_->async_read_some(buf_.prepare(want), use_task);
   }
   void commit(std::size_t n) { buf_.commit(n); }
+  // The same read without waiting: what the socket holds now (would_block when nothing; a
+  // plain recv, so Asio's next read on the socket still tries at once before it waits).
+  std::tuple<error_code, std::size_t> read_now();
   // Lets the work already queued on this thread run first.
   yield_to yield();
 
