@@ -31,6 +31,7 @@ client_side::client_side(proxy_runtime& rt, worker& w, const listener_endpoint& 
       relay_buffer_(rt.config.limits.relay_buffer),
       timer_(w.ioc),
       pace_timer_(w.ioc),
+      ex_(w.ioc.get_executor()),
       buf_(rt.config.limits.max_header_block + rt.config.limits.relay_buffer,
            pool_allocator<char>(w.buffers)),
       read_shaper_(link, rt.bandwidth_in),
@@ -87,6 +88,7 @@ void client_side::on_timer(error_code ec, std::uint64_t g) {
 }
 
 void client_side::cancel_io() {
+  ++cancels_;
   error_code ec;
   if (tr_) tr_->socket().cancel(ec);
   if (raw_) raw_->cancel(ec);
@@ -180,6 +182,19 @@ task<std::tuple<error_code, std::size_t>> client_side::first_byte() {
   if (read_ahead_ != read_ahead::none) {
     std::tie(ec, n) = co_await finish_read_ahead();
   } else {
+    // The answer has just gone out: the client cannot have sent its next request yet, and a
+    // read that finds nothing costs a system call. Let the work already queued run first.
+    // A cancel_io() meanwhile (a deadline, or drain() of this idle connection) found no read to
+    // end: it ends this one before it starts.
+    if (plain_) {
+      const std::uint64_t cancels = cancels_;
+      co_await yield_to{ex_};
+      if (timed_out_ || cancels != cancels_) {
+        idle_ = false;
+        const error_code why = timed_out_ ? asio::error::timed_out : asio::error::operation_aborted;
+        co_return std::tuple{why, std::size_t{0}};
+      }
+    }
     std::tie(ec, n) = co_await read_some(k_idle_read_bytes);
   }
   idle_ = false;

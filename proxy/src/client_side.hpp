@@ -134,6 +134,7 @@ class client_side {
   std::size_t relay_buffer_;
   asio::steady_timer timer_;
   asio::steady_timer pace_timer_;
+  asio::io_context::executor_type ex_;
   relay_buffer buf_;
   link_shaper read_shaper_;
   link_shaper write_shaper_;
@@ -148,6 +149,7 @@ class client_side {
   clock::time_point deadline_ = clock::time_point::max();
   std::uint64_t gen_ = 0;
   std::uint64_t watch_gen_ = 0;
+  std::uint64_t cancels_ = 0;  // cancel_io() calls
   read_ahead read_ahead_ = read_ahead::none;
   std::coroutine_handle<> read_ahead_waiter_;  // the idle wait, while the read-ahead runs
   error_code read_ahead_ec_;
