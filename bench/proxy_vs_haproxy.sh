@@ -57,16 +57,26 @@ wait_port() {  # bounded wait for a listening port; $2 = the log to show if it n
   return 1
 }
 
-run_wrk() {  # name port path -> prints "name req/s p99", appends "req/s p99-ms" to $tmp/wrk.<name>
-  local out
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # user + system, all threads
+tick_us=$((1000000 / $(getconf CLK_TCK)))
+
+# run_wrk NAME PORT PATH [PID] -> prints "name req/s p99 [cpu µs/request]", appends
+# "req/s p99-ms cpu-µs-per-request" to $tmp/wrk.<name> (cpu 0 without a PID). The proxy's CPU
+# time per request (all its threads, from /proc) drifts less than req/s on a shared VM.
+run_wrk() {
+  local out c0=0 c1=0
+  [ -n "${4:-}" ] && c0=$(cpu_ticks "$4")
   out=$(wrk -t1 -c50 -d"${dur}s" --latency "http://127.0.0.1:$2$3")
-  local rps p99
+  [ -n "${4:-}" ] && c1=$(cpu_ticks "$4")
+  local rps p99 reqs cpu=0
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  printf '  %-28s %12s req/s   p99 %s\n' "$1" "$rps" "$p99"
-  awk -v r="$rps" -v p="$p99" 'BEGIN {
+  reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+  [ -n "${4:-}" ] && cpu=$(awk -v t=$((c1 - c0)) -v u="$tick_us" -v n="$reqs" 'BEGIN {printf "%.2f", t * u / n}')
+  printf '  %-28s %12s req/s   p99 %-8s %s\n' "$1" "$rps" "$p99" "${4:+cpu $cpu µs/request}"
+  awk -v r="$rps" -v p="$p99" -v c="$cpu" 'BEGIN {
     v = p + 0; if (p ~ /us$/) v /= 1000; else if (p ~ /[0-9]s$/ && p !~ /ms$/) v *= 1000
-    print r, v }' >> "$tmp/wrk.$1"
+    print r, v, c }' >> "$tmp/wrk.$1"
 }
 
 bport=$(bench/free_port.py)
@@ -111,7 +121,7 @@ frontend fe
 backend be
   server s1 127.0.0.1:$bport
 CFG
-haproxy -f "$tmp/haproxy.cfg" >"$tmp/haproxy.log" 2>&1 & pids+=($!)
+haproxy -f "$tmp/haproxy.cfg" >"$tmp/haproxy.log" 2>&1 & hpid=$!; pids+=($hpid)
 wait_port "$hport" "$tmp/haproxy.log"
 
 main_group() {  # the one server group of every albsim config here: the backend above
@@ -175,13 +185,13 @@ fi
 "$albsim" serve --config "$tmp/albsim.yaml" >"$tmp/serve.log" 2>&1 & apid=$!; pids+=($apid)
 wait_port "$aport" "$tmp/serve.log"
 
-targets=("haproxy $hport" "albsim $aport" "albsim-100 $dport")
+targets=("haproxy $hport $hpid" "albsim $aport $apid" "albsim-100 $dport $apid")
 if [ -n "$before" ]; then
   bfport=$(bench/free_port.py)
   uncapped_albsim "$tmp/before.yaml" "$tmp/access-before.log" "$bfport"
   "$before" serve --config "$tmp/before.yaml" >"$tmp/before.log" 2>&1 & pids+=($!)
   wait_port "$bfport" "$tmp/before.log"
-  targets+=("albsim-before $bfport")
+  targets+=("albsim-before $bfport $!")
 fi
 
 if [ "${BENCH_KIT:-0}" = 1 ]; then
@@ -190,7 +200,7 @@ if [ "${BENCH_KIT:-0}" = 1 ]; then
     "    fault_injection: false" "journal: {size: 0}"
   "$albsim" serve --config "$tmp/kit-off.yaml" >"$tmp/kit-off.log" 2>&1 & pids+=($!)
   wait_port "$kport" "$tmp/kit-off.log"
-  targets+=("albsim-kit-off $kport")
+  targets+=("albsim-kit-off $kport $!")
 fi
 
 echo "== 1. throughput: wrk -t1 -c50 -d${dur}s, keep-alive, GET /status/200 (small response)"
@@ -199,8 +209,8 @@ n=${#targets[@]}
 for r in $(seq 1 "$rounds"); do
   echo " round $r"
   for i in $(seq 0 $((n - 1))); do
-    read -r name port <<<"${targets[$(((i + r) % n))]}"
-    run_wrk "$name" "$port" /status/200
+    read -r name port pid <<<"${targets[$(((i + r) % n))]}"
+    run_wrk "$name" "$port" /status/200 "$pid"
   done
 done
 python3 - "$tmp" <<'PY'
@@ -210,8 +220,8 @@ def load(name):
     return [tuple(map(float, l.split())) for l in open(f"{t}/wrk.{name}")]
 med = statistics.median
 h = load("haproxy")
-print(f"haproxy 2.6 nbthread 1, no log:  median {med(r for r, _ in h):>9,.0f} req/s  "
-      f"p99 {med(p for _, p in h):.2f} ms")
+print(f"haproxy 2.6 nbthread 1, no log:  median {med(x[0] for x in h):>9,.0f} req/s  "
+      f"p99 {med(x[1] for x in h):.2f} ms  cpu {med(x[2] for x in h):.2f} µs/request")
 import os
 for name, label in (("albsim", "albsim, keep-alive uncapped"),
                     ("albsim-100", "albsim, 100 req/connection"),
@@ -221,7 +231,8 @@ for name, label in (("albsim", "albsim, keep-alive uncapped"),
         continue
     a = load(name)
     ratios = [x[0] / y[0] for x, y in zip(a, h)]
-    print(f"{label}: median {med(r for r, _ in a):>9,.0f} req/s  p99 {med(p for _, p in a):.2f} ms"
+    print(f"{label}: median {med(x[0] for x in a):>9,.0f} req/s  p99 {med(x[1] for x in a):.2f} ms"
+          f"  cpu {med(x[2] for x in a):.2f} µs/request"
           f"  / haproxy: median {med(ratios):.2f} (rounds {' '.join(f'{x:.2f}' for x in ratios)}),"
           f" ahead in {sum(x >= 1 for x in ratios)} of {len(ratios)}, p99 not above haproxy's in "
           f"{sum(x[1] <= y[1] for x, y in zip(a, h))} of {len(ratios)}")
@@ -235,8 +246,9 @@ load = lambda n: [tuple(map(float, l.split())) for l in open(f"{t}/wrk.{n}")]
 a, b = load("albsim"), load("albsim-before")
 r = [x[0] / y[0] for x, y in zip(a, b)]
 print(f"after / before (uncapped): median {statistics.median(r):.3f} "
-      f"(rounds {' '.join(f'{x:.2f}' for x in r)}); p99 after {statistics.median(p for _, p in a):.2f} ms,"
-      f" before {statistics.median(p for _, p in b):.2f} ms")
+      f"(rounds {' '.join(f'{x:.2f}' for x in r)}); p99 after {statistics.median(x[1] for x in a):.2f} ms,"
+      f" before {statistics.median(x[1] for x in b):.2f} ms; cpu/request after / before "
+      f"{statistics.median(x[2] / y[2] for x, y in zip(a, b)):.3f}")
 PY
 fi
 if [ "${BENCH_KIT:-0}" = 1 ]; then
@@ -247,8 +259,9 @@ load = lambda n: [tuple(map(float, l.split())) for l in open(f"{t}/wrk.{n}")]
 a, b = load("albsim"), load("albsim-kit-off")
 r = [x[0] / y[0] for x, y in zip(a, b)]
 print(f"retry kit on / off (uncapped): median {statistics.median(r):.3f} "
-      f"(rounds {' '.join(f'{x:.2f}' for x in r)}); p99 on {statistics.median(p for _, p in a):.2f} ms,"
-      f" off {statistics.median(p for _, p in b):.2f} ms")
+      f"(rounds {' '.join(f'{x:.2f}' for x in r)}); p99 on {statistics.median(x[1] for x in a):.2f} ms,"
+      f" off {statistics.median(x[1] for x in b):.2f} ms; cpu/request on / off "
+      f"{statistics.median(x[2] / y[2] for x, y in zip(a, b)):.3f}")
 PY
 fi
 # Tests 2-5 need albsim backend routes (/echo, /delay): they run only in front of it.
