@@ -30,55 +30,14 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-wait_port() {  # bounded wait for a listening port; $2 = the log to show if it never opens
-  for _ in $(seq 1 200); do
-    (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "port $1 did not open" >&2
-  [ -n "${2:-}" ] && cat "$2" >&2
-  return 1
-}
+. bench/proxies.sh
 
 bport=$(bench/free_port.py)
-mkdir -p "$tmp/nginx"
-cat >"$tmp/nginx.conf" <<CFG
-daemon off;
-worker_processes 1;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $tmp/nginx;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$bport;
-    location / { return 200 "ok\n"; }
-  }
-}
-CFG
-/usr/sbin/nginx -c "$tmp/nginx.conf" -p "$tmp/nginx" >"$tmp/backend.log" 2>&1 & pids+=($!)
+start_nginx_200 "$bport"
 wait_port "$bport" "$tmp/backend.log"
 
 hport=$(bench/free_port.py)
-cat >"$tmp/haproxy.cfg" <<CFG
-global
-  nbthread 1
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  option http-keep-alive
-frontend fe
-  bind 127.0.0.1:$hport
-  default_backend be
-backend be
-  server s1 127.0.0.1:$bport
-CFG
-haproxy -f "$tmp/haproxy.cfg" >"$tmp/haproxy.log" 2>&1 & hpid=$!; pids+=($hpid)
-wait_port "$hport" "$tmp/haproxy.log"
+start_haproxy "$hport" "$bport"
 
 start_albsim() {  # NAME BINARY -> appends "NAME PORT PID" to $tmp/targets
   local port; port=$(bench/free_port.py)

@@ -1,0 +1,54 @@
+# Sourced by the proxy benchmarks (proxy_vs_haproxy.sh, proxy_syscalls.sh): the reference
+# processes they start the same way. The caller sets $tmp (a scratch directory) and the array
+# pids (killed on exit).
+
+wait_port() {  # bounded wait for a listening port; $2 = the log to show if it never opens
+  for _ in $(seq 1 200); do
+    (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "port $1 did not open" >&2
+  [ -n "${2:-}" ] && cat "$2" >&2
+  return 1
+}
+
+start_nginx_200() {  # PORT: nginx `return 200 "ok\n"`, one worker, no log (log: $tmp/backend.log)
+  mkdir -p "$tmp/nginx"
+  cat >"$tmp/nginx.conf" <<CFG
+daemon off;
+worker_processes 1;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $tmp/nginx;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$1;
+    location / { return 200 "ok\n"; }
+  }
+}
+CFG
+  /usr/sbin/nginx -c "$tmp/nginx.conf" -p "$tmp/nginx" >"$tmp/backend.log" 2>&1 & pids+=($!)
+}
+
+start_haproxy() {  # PORT BACKEND_PORT: HAProxy, nbthread 1, keep-alive, no log; sets hpid
+  cat >"$tmp/haproxy.cfg" <<CFG
+global
+  nbthread 1
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+frontend fe
+  bind 127.0.0.1:$1
+  default_backend be
+backend be
+  server s1 127.0.0.1:$2
+CFG
+  haproxy -f "$tmp/haproxy.cfg" >"$tmp/haproxy.log" 2>&1 & hpid=$!; pids+=($hpid)
+  wait_port "$1" "$tmp/haproxy.log"
+}
