@@ -1,6 +1,19 @@
-# Sourced by the proxy benchmarks (proxy_vs_haproxy.sh, proxy_syscalls.sh): the reference
-# processes they start the same way. The caller sets $tmp (a scratch directory) and the array
-# pids (killed on exit).
+# Sourced by the proxy benchmarks (proxy_vs_haproxy.sh, proxy_syscalls.sh): what they set up
+# and the reference processes they start, the same way.
+
+install_missing() {  # PACKAGE...: installs these Debian packages (the caller lists the missing)
+  (($#)) || return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@"
+}
+
+# A scratch directory $tmp, and the array pids of processes to stop; both go on exit.
+start_scratch() {
+  tmp=$(mktemp -d)
+  pids=()
+  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
+}
 
 wait_port() {  # bounded wait for a listening port; $2 = the log to show if it never opens
   for _ in $(seq 1 200); do

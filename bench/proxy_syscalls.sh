@@ -15,22 +15,14 @@ rounds=${BENCH_ROUNDS:-3}
 albsim=${ALBSIM:-build/albsim}
 before=${ALBSIM_BEFORE:-}
 
+. bench/proxies.sh
 missing=()
 for tool in wrk haproxy python3; do command -v $tool >/dev/null || missing+=($tool); done
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v perf >/dev/null || missing+=(linux-perf)
-if ((${#missing[@]})); then
-  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
-fi
+install_missing "${missing[@]}"
 [ -x "$albsim" ] || scripts/setup.sh build
-
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-
-. bench/proxies.sh
+start_scratch
 
 bport=$(bench/free_port.py)
 start_nginx_200 "$bport"

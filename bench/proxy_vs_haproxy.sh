@@ -33,21 +33,13 @@ qps=${BENCH_QPS:-1000}
 albsim=${ALBSIM:-build/albsim}
 before=${ALBSIM_BEFORE:-}
 
+. bench/proxies.sh
 missing=()
 for tool in wrk haproxy curl python3; do command -v $tool >/dev/null || missing+=($tool); done
 if [ "${BENCH_BACKEND:-albsim}" = nginx ] && ! [ -x /usr/sbin/nginx ]; then missing+=(nginx); fi
-if ((${#missing[@]})); then
-  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
-fi
+install_missing "${missing[@]}"
 [ -x "$albsim" ] || scripts/setup.sh build
-
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-
-. bench/proxies.sh
+start_scratch
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # user + system, all threads
 tick_us=$((1000000 / $(getconf CLK_TCK)))
