@@ -295,6 +295,30 @@ TEST(ProxyLifecycle, EveryRequestSentGetsARecordEvenAcrossStop) {
   EXPECT_EQ(log->lines().size(), 6u);
 }
 
+TEST(ProxyLifecycle, AnIdleKeepAliveConnectionIsClosedAtOnceOnStop) {
+  auto log = std::make_shared<proxy::memory_log_sink>();
+  backend::backend_options o;
+  auto b = backend::backend_server::start(o);
+  auto cfg = base_proxy_config();
+  cfg.server_groups[0].servers.push_back(proxy::server_config{b->address(), b->port(), 100, ""});
+  auto p = proxy::proxy_server::start(cfg, log);
+  const auto port = p->listeners().at(0).port;
+  raw_client idle;
+  ASSERT_EQ(idle.connect("127.0.0.1", port), io_result::ok);
+  ASSERT_EQ(idle.send_all("GET /status/200 HTTP/1.1\r\nHost: x\r\n\r\n"), io_result::ok);
+  std::string raw;
+  ASSERT_EQ(idle.read_response(raw, 2s), io_result::ok);  // answered; the connection stays open
+  // The connection waits for its next request: stopping ends that wait at once, instead of
+  // leaving it to the shutdown grace (5 s) or the idle timeout.
+  const auto start = std::chrono::steady_clock::now();
+  p->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  std::string rest;
+  EXPECT_EQ(idle.read_until_close(rest, 2s), io_result::eof);  // a FIN, nothing before it
+  EXPECT_TRUE(rest.empty()) << rest;
+  EXPECT_EQ(log->lines().size(), 1u);
+}
+
 TEST(ProxyHttps, PlainHttpOnTheHttpsPortIs400) {
   auto cfg = base_proxy_config();
   cfg.listeners[0].protocol = proxy::listener_protocol::https;
