@@ -65,3 +65,16 @@ CFG
   haproxy -f "$tmp/haproxy.cfg" >"$tmp/haproxy.log" 2>&1 & hpid=$!; pids+=($hpid)
   wait_port "$1" "$tmp/haproxy.log"
 }
+
+retry_kit_on() {  # the config lines that turn the retry kit fully on (BENCH_KIT=1): header
+  # injection is on by default; a fault plan armed that matches no request, the journal, the
+  # admin listener and its metrics
+  cat <<CFG
+journal: {size: 10000}
+admin: {enabled: true, port: 0}
+fault_plans:
+  - name: bench-armed-never-matching
+    match: {path_prefix: /never}
+    steps: [ok]
+CFG
+}

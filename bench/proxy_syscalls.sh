@@ -47,16 +47,7 @@ server_groups:
     servers:
       - {address: 127.0.0.1, port: $bport}
 CFG
-  if [ "${BENCH_KIT:-0}" = 1 ]; then
-    cat >>"$tmp/$1.yaml" <<CFG
-journal: {size: 10000}
-admin: {enabled: true, port: 0}
-fault_plans:
-  - name: bench-armed-never-matching
-    match: {path_prefix: /never}
-    steps: [ok]
-CFG
-  fi
+  [ "${BENCH_KIT:-0}" = 1 ] && retry_kit_on >>"$tmp/$1.yaml"
   "$2" serve --config "$tmp/$1.yaml" >"$tmp/$1.log" 2>&1 & pids+=($!)
   wait_port "$port" "$tmp/$1.log"
   echo "$1 $port $!" >>"$tmp/targets"

@@ -123,16 +123,7 @@ listeners:
     default_server_group: main
 CFG
 main_group >>"$tmp/albsim.yaml"
-if [ "${BENCH_KIT:-0}" = 1 ]; then
-  cat >>"$tmp/albsim.yaml" <<CFG
-journal: {size: 10000}
-admin: {enabled: true, port: 0}
-fault_plans:
-  - name: bench-armed-never-matching
-    match: {path_prefix: /never}
-    steps: [ok]
-CFG
-fi
+[ "${BENCH_KIT:-0}" = 1 ] && retry_kit_on >>"$tmp/albsim.yaml"
 "$albsim" serve --config "$tmp/albsim.yaml" >"$tmp/serve.log" 2>&1 & apid=$!; pids+=($apid)
 wait_port "$aport" "$tmp/serve.log"
 

@@ -272,14 +272,23 @@ TEST(ProxyOwnReplies, EmptyGroupAndZeroWeightsAre503) {
   EXPECT_EQ(recs[0]["sim_cause"], "503-zero-weight");
   EXPECT_EQ(recs[1]["sim_cause"], "503-no-backend");
 }
+// A proxy in front of one albsim backend, for tests that stop the proxy themselves.
+struct stoppable_proxy {
+  std::shared_ptr<proxy::memory_log_sink> log = std::make_shared<proxy::memory_log_sink>();
+  std::unique_ptr<backend::backend_server> b = backend::backend_server::start({});
+  std::unique_ptr<proxy::proxy_server> p;
+  std::uint16_t port = 0;
+  stoppable_proxy() {
+    auto cfg = base_proxy_config();
+    cfg.server_groups[0].servers.push_back(proxy::server_config{b->address(), b->port(), 100, ""});
+    p = proxy::proxy_server::start(cfg, log);
+    port = p->listeners().at(0).port;
+  }
+};
+
 TEST(ProxyLifecycle, EveryRequestSentGetsARecordEvenAcrossStop) {
-  auto log = std::make_shared<proxy::memory_log_sink>();
-  backend::backend_options o;
-  auto b = backend::backend_server::start(o);
-  auto cfg = base_proxy_config();
-  cfg.server_groups[0].servers.push_back(proxy::server_config{b->address(), b->port(), 100, ""});
-  auto p = proxy::proxy_server::start(cfg, log);
-  const auto port = p->listeners().at(0).port;
+  stoppable_proxy s;
+  auto& [log, b, p, port] = s;
   // Five quick requests and one that is still with the backend when the proxy stops.
   for (int i = 0; i < 5; ++i) {
     auto r = simple_request("127.0.0.1", port, "GET /status/200 HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -296,13 +305,8 @@ TEST(ProxyLifecycle, EveryRequestSentGetsARecordEvenAcrossStop) {
 }
 
 TEST(ProxyLifecycle, AnIdleKeepAliveConnectionIsClosedAtOnceOnStop) {
-  auto log = std::make_shared<proxy::memory_log_sink>();
-  backend::backend_options o;
-  auto b = backend::backend_server::start(o);
-  auto cfg = base_proxy_config();
-  cfg.server_groups[0].servers.push_back(proxy::server_config{b->address(), b->port(), 100, ""});
-  auto p = proxy::proxy_server::start(cfg, log);
-  const auto port = p->listeners().at(0).port;
+  stoppable_proxy s;
+  auto& [log, b, p, port] = s;
   raw_client idle;
   ASSERT_EQ(idle.connect("127.0.0.1", port), io_result::ok);
   ASSERT_EQ(idle.send_all("GET /status/200 HTTP/1.1\r\nHost: x\r\n\r\n"), io_result::ok);
