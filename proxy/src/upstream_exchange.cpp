@@ -180,20 +180,17 @@ task<std::optional<exchange_event>> upstream_exchange::await_head(exchange_state
       }
     }
     // The backend cannot have answered a request sent a moment ago: the first read of an
-    // answer comes after letting the work already queued run (twice at most), so that it
-    // usually finds the answer instead of costing a system call that finds nothing. Only when
-    // nothing has come does the proxy wait, and only then does it watch the client for leaving
+    // answer comes after letting the work already queued run, and looks whether the answer is
+    // there (when that has been paying off, upstream_side::read_if_there). Only when nothing
+    // has come does the proxy wait, and only then does it watch the client for leaving
     // (client_side::watch): the watch costs a system call of its own.
-    error_code ec;
-    std::size_t n = 0;
-    for (int yields = received == 0 ? 2 : 0;; --yields) {
-      if (yields > 0) {
-        co_await up_.yield();
-        if (client_.timed_out()) co_return exchange_event::response_timeout;
-      }
-      std::tie(ec, n) = up_.read_now();
-      if (ec != asio::error::would_block || yields <= 1) break;
+    std::tuple<error_code, std::size_t> got{asio::error::would_block, 0};
+    if (received == 0) {
+      co_await up_.yield();
+      if (client_.timed_out()) co_return exchange_event::response_timeout;
+      got = up_.read_if_there();
     }
+    auto [ec, n] = got;
     if (ec == asio::error::would_block) {
       if (!watching && client_.buffer().size() == 0) {
         client_.watch();

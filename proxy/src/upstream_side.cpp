@@ -3,6 +3,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <boost/asio/write.hpp>
@@ -56,15 +57,20 @@ task<error_code> upstream_side::send(std::string_view a, std::string_view b) {
   return send_two(*socket_, a, b);
 }
 
-std::tuple<error_code, std::size_t> upstream_side::read_now() {
+std::tuple<error_code, std::size_t> upstream_side::read_if_there() {
+  int& score = w_.answer_score;
+  if (score < 0 && ++w_.answer_skips % 16 != 0) return {asio::error::would_block, 0};
   const std::size_t want = std::min<std::size_t>(relay_buffer_, buf_.max_size() - buf_.size());
-  if (want == 0) return {error_code{}, 0};  // as Asio's read into no room: nothing, no error
+  if (want == 0) return {asio::error::would_block, 0};  // no room: let Asio's read say so
   auto b = buf_.prepare(want);
   for (;;) {
     const ssize_t n = ::recv(socket_->native_handle(), b.data(), b.size(), MSG_DONTWAIT);
+    const bool found = n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+    if (!found && errno == EINTR) continue;
+    score = std::clamp(score + (found ? 1 : -1), -8, 8);
     if (n > 0) return {error_code{}, static_cast<std::size_t>(n)};
     if (n == 0) return {error_code(asio::error::eof), 0};
-    if (errno != EINTR) return {error_code(errno, asio::error::get_system_category()), 0};
+    return {error_code(errno, asio::error::get_system_category()), 0};
   }
 }
 
