@@ -66,6 +66,16 @@ CFG
   wait_port "$1" "$tmp/haproxy.log"
 }
 
+main_group() {  # BACKEND_PORT: the one server group of these albsim configs, named main
+  cat <<CFG
+server_groups:
+  - name: main
+    health_check: {enabled: false}
+    servers:
+      - {address: 127.0.0.1, port: $1}
+CFG
+}
+
 retry_kit_on() {  # the config lines that turn the retry kit fully on (BENCH_KIT=1): header
   # injection is on by default; a fault plan armed that matches no request, the journal, the
   # admin listener and its metrics

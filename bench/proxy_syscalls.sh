@@ -41,12 +41,8 @@ listeners:
     request_timeout: 180s
     max_requests_per_connection: 1000000
     default_server_group: main
-server_groups:
-  - name: main
-    health_check: {enabled: false}
-    servers:
-      - {address: 127.0.0.1, port: $bport}
 CFG
+  main_group "$bport" >>"$tmp/$1.yaml"
   [ "${BENCH_KIT:-0}" = 1 ] && retry_kit_on >>"$tmp/$1.yaml"
   "$2" serve --config "$tmp/$1.yaml" >"$tmp/$1.log" 2>&1 & pids+=($!)
   wait_port "$port" "$tmp/$1.log"

@@ -75,15 +75,6 @@ wait_port "$bport" "$tmp/backend.log"
 hport=$(bench/free_port.py)
 start_haproxy "$hport" "$bport"
 
-main_group() {  # the one server group of every albsim config here: the backend above
-  cat <<CFG
-server_groups:
-  - name: main
-    health_check: {enabled: false}
-    servers:
-      - {address: 127.0.0.1, port: $bport}
-CFG
-}
 # One albsim config with a single listener, keep-alive uncapped (like HAProxy's):
 # uncapped_albsim FILE ACCESS_LOG PORT [extra listener lines] [extra top-level lines]
 uncapped_albsim() {
@@ -98,7 +89,7 @@ listeners:
     default_server_group: main
 ${4:-}
 CFG
-  main_group >>"$1"
+  main_group "$bport" >>"$1"
 }
 
 aport=$(bench/free_port.py)
@@ -122,7 +113,7 @@ listeners:
     request_timeout: 1s
     default_server_group: main
 CFG
-main_group >>"$tmp/albsim.yaml"
+main_group "$bport" >>"$tmp/albsim.yaml"
 [ "${BENCH_KIT:-0}" = 1 ] && retry_kit_on >>"$tmp/albsim.yaml"
 "$albsim" serve --config "$tmp/albsim.yaml" >"$tmp/serve.log" 2>&1 & apid=$!; pids+=($apid)
 wait_port "$aport" "$tmp/serve.log"
@@ -225,7 +216,7 @@ listeners:
     qps: {qps: $qps}
     default_server_group: main
 CFG
-main_group >>"$tmp/qps.yaml"
+main_group "$bport" >>"$tmp/qps.yaml"
 "$albsim" serve --config "$tmp/qps.yaml" >"$tmp/qps-serve.log" 2>&1 & pids+=($!)
 wait_port "$qport" "$tmp/qps-serve.log"
 wrk -t1 -c20 -d10s "http://127.0.0.1:$qport/status/200" >/dev/null
