@@ -171,32 +171,22 @@ for name, label in (("albsim", "albsim, keep-alive uncapped"),
           f"{sum(x[1] <= y[1] for x, y in zip(a, h))} of {len(ratios)}")
 PY
 echo "access-log records written by albsim: $(wc -l <"$tmp/access.log")"
-if [ -n "$before" ]; then
-  python3 - "$tmp" <<'PY'
+# Same-binary pairs from the same rounds: per-round ratios, p99 and CPU per request side by side.
+compare() {  # NAME_A NAME_B LABEL WORD_A WORD_B
+  python3 - "$tmp" "$@" <<'PY'
 import statistics, sys
-t = sys.argv[1]
+t, na, nb, label, wa, wb = sys.argv[1:]
 load = lambda n: [tuple(map(float, l.split())) for l in open(f"{t}/wrk.{n}")]
-a, b = load("albsim"), load("albsim-before")
+med = statistics.median
+a, b = load(na), load(nb)
 r = [x[0] / y[0] for x, y in zip(a, b)]
-print(f"after / before (uncapped): median {statistics.median(r):.3f} "
-      f"(rounds {' '.join(f'{x:.2f}' for x in r)}); p99 after {statistics.median(x[1] for x in a):.2f} ms,"
-      f" before {statistics.median(x[1] for x in b):.2f} ms; cpu/request after / before "
-      f"{statistics.median(x[2] / y[2] for x, y in zip(a, b)):.3f}")
+print(f"{label} (uncapped): median {med(r):.3f} (rounds {' '.join(f'{x:.2f}' for x in r)}); "
+      f"p99 {wa} {med(x[1] for x in a):.2f} ms, {wb} {med(x[1] for x in b):.2f} ms; "
+      f"cpu/request {wa} / {wb} {med(x[2] / y[2] for x, y in zip(a, b)):.3f}")
 PY
-fi
-if [ "${BENCH_KIT:-0}" = 1 ]; then
-  python3 - "$tmp" <<'PY'
-import statistics, sys
-t = sys.argv[1]
-load = lambda n: [tuple(map(float, l.split())) for l in open(f"{t}/wrk.{n}")]
-a, b = load("albsim"), load("albsim-kit-off")
-r = [x[0] / y[0] for x, y in zip(a, b)]
-print(f"retry kit on / off (uncapped): median {statistics.median(r):.3f} "
-      f"(rounds {' '.join(f'{x:.2f}' for x in r)}); p99 on {statistics.median(x[1] for x in a):.2f} ms,"
-      f" off {statistics.median(x[1] for x in b):.2f} ms; cpu/request on / off "
-      f"{statistics.median(x[2] / y[2] for x, y in zip(a, b)):.3f}")
-PY
-fi
+}
+[ -n "$before" ] && compare albsim albsim-before "after / before" after before
+[ "${BENCH_KIT:-0}" = 1 ] && compare albsim albsim-kit-off "retry kit on / off" on off
 # Tests 2-5 need albsim backend routes (/echo, /delay): they run only in front of it.
 [ "${BENCH_THROUGHPUT_ONLY:-0}" = 1 ] || [ "${BENCH_BACKEND:-albsim}" = nginx ] && exit 0
 
