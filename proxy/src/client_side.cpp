@@ -255,7 +255,17 @@ void client_side::watch() {
   });
 }
 
+// Asio completes a read that found its bytes at once by queueing the completion; this start,
+// queued after it, then finds the watch no longer wanted.
+void client_side::watch_soon() {
+  const std::uint64_t g = ++watch_soon_gen_;
+  asio::post(ex_, [keep = owner_.lock(), this, g] {
+    if (g == watch_soon_gen_ && !finished_ && !watching_) watch();
+  });
+}
+
 void client_side::stop_watch() {
+  ++watch_soon_gen_;
   if (!watching_) return;
   watching_ = false;
   if (read_ahead_ != read_ahead::none) return;  // the read goes on as the idle wait

@@ -82,6 +82,10 @@ class client_side {
 
   // ---- the client leaving while the backend works
   void watch();
+  // The same, once the work already queued on this thread has run, unless stop_watch() came
+  // first: a read started just before, that completes at once, then needs no watch.
+  void watch_soon();
+  bool watching() const { return watching_; }
   void stop_watch();
   bool left() const { return gone_; }
   void reset_left() { gone_ = false; }
@@ -149,7 +153,8 @@ class client_side {
   clock::time_point deadline_ = clock::time_point::max();
   std::uint64_t gen_ = 0;
   std::uint64_t watch_gen_ = 0;
-  std::uint64_t cancels_ = 0;  // cancel_io() calls
+  std::uint64_t watch_soon_gen_ = 0;  // a later watch_soon() or stop_watch() voids one pending
+  std::uint64_t cancels_ = 0;         // cancel_io() calls
   read_ahead read_ahead_ = read_ahead::none;
   std::coroutine_handle<> read_ahead_waiter_;  // the idle wait, while the read-ahead runs
   error_code read_ahead_ec_;

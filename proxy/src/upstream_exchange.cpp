@@ -11,6 +11,22 @@ namespace {
 // A response body this small is copied behind its head, so both leave in one send().
 constexpr std::size_t k_coalesce_bytes = 4096;
 
+// Starts a read, then (when asked) the client's watch_soon(): a read that finds its bytes at
+// once has queued its completion by then, so it runs first and the watch is never started.
+// (Asio runs no completion inside the call that starts the read: the frame is still here.)
+template <class Read>
+struct read_then_watch {
+  Read read;
+  client_side& client;
+  bool watch;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) {
+    read.await_suspend(h);
+    if (watch) client.watch_soon();
+  }
+  auto await_resume() { return read.await_resume(); }
+};
+
 double seconds_between(std::chrono::steady_clock::time_point a,
                        std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -162,7 +178,6 @@ task<std::optional<exchange_event>> upstream_exchange::await_head(exchange_state
   response_head& rh = up_.head();
   relay_buffer& in = up_.buffer();
   std::uint64_t received = 0;
-  bool watching = false;  // the client is watched (from the first read that had to wait)
   for (;;) {
     if (in.size() > 0) {
       error_code ec;
@@ -180,24 +195,15 @@ task<std::optional<exchange_event>> upstream_exchange::await_head(exchange_state
       }
     }
     // The backend cannot have answered a request sent a moment ago: the first read of an
-    // answer comes after letting the work already queued run, and looks whether the answer is
-    // there (when that has been paying off, upstream_side::read_if_there). Only when nothing
-    // has come does the proxy wait, and only then does it watch the client for leaving
-    // (client_side::watch): the watch costs a system call of its own.
-    std::tuple<error_code, std::size_t> got{asio::error::would_block, 0};
+    // answer comes after letting the work already queued run. Asio's read then tries the
+    // socket at once; only when nothing has come does the proxy wait, and only then is the
+    // client watched for leaving (client_side::watch_soon): the watch costs a system call.
     if (received == 0) {
       co_await up_.yield();
       if (client_.timed_out()) co_return exchange_event::response_timeout;
-      got = up_.read_if_there();
     }
-    auto [ec, n] = got;
-    if (ec == asio::error::would_block) {
-      if (!watching && client_.buffer().size() == 0) {
-        client_.watch();
-        watching = true;
-      }
-      std::tie(ec, n) = co_await up_.async_read();
-    }
+    const bool watch = !client_.watching() && client_.buffer().size() == 0;
+    auto [ec, n] = co_await read_then_watch{up_.async_read(), client_, watch};
     up_.commit(n);
     received += n;
     if (client_.left()) co_return std::nullopt;

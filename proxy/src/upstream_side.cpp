@@ -1,10 +1,7 @@
 // The backend's end of one client connection (upstream_side.hpp).
 #include "upstream_side.hpp"
 
-#include <sys/socket.h>
-
 #include <algorithm>
-#include <cerrno>
 
 #include <boost/asio/write.hpp>
 
@@ -55,23 +52,6 @@ task<error_code> upstream_side::send(std::string_view a, std::string_view b) {
   if (a.empty()) return send_all(*socket_, b);
   if (b.empty()) return send_all(*socket_, a);
   return send_two(*socket_, a, b);
-}
-
-std::tuple<error_code, std::size_t> upstream_side::read_if_there() {
-  int& score = w_.answer_score;
-  if (score < 0 && ++w_.answer_skips % 16 != 0) return {asio::error::would_block, 0};
-  const std::size_t want = std::min<std::size_t>(relay_buffer_, buf_.max_size() - buf_.size());
-  if (want == 0) return {asio::error::would_block, 0};  // no room: let Asio's read say so
-  auto b = buf_.prepare(want);
-  for (;;) {
-    const ssize_t n = ::recv(socket_->native_handle(), b.data(), b.size(), MSG_DONTWAIT);
-    const bool found = n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
-    if (!found && errno == EINTR) continue;
-    score = std::clamp(score + (found ? 1 : -1), -8, 8);
-    if (n > 0) return {error_code{}, static_cast<std::size_t>(n)};
-    if (n == 0) return {error_code(asio::error::eof), 0};
-    return {error_code(errno, asio::error::get_system_category()), 0};
-  }
 }
 
 yield_to upstream_side::yield() { return yield_to{w_.ioc.get_executor()}; }

@@ -6,7 +6,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -45,11 +44,6 @@ class upstream_side {
     return socket_->async_read_some(buf_.prepare(want), use_task);
   }
   void commit(std::size_t n) { buf_.commit(n); }
-  // The same read without waiting, when the answer may be there already: would_block when
-  // nothing has come. Looking costs a plain recv (Asio's next read on the socket still tries
-  // at once before it waits), so whether it pays is learnt per worker: after more misses than
-  // finds lately it answers would_block without looking, except every 16th time.
-  std::tuple<error_code, std::size_t> read_if_there();
   // Lets the work already queued on this thread run first.
   yield_to yield();
 

@@ -38,10 +38,6 @@ struct worker {
   std::unordered_set<session_control*> sessions;  // touched only on this worker's thread
   boost::asio::io_context ioc;
   upstream_pool pool;
-  // Whether looking for a backend's answer before waiting for it has been paying off on this
-  // worker (upstream_side::read_if_there): +1 for an answer found, -1 for none, within ±8.
-  int answer_score = 0;
-  std::uint32_t answer_skips = 0;        // looks skipped while the score is below zero
   boost::asio::steady_timer pool_sweep;  // closes pooled connections past their idle timeout
 
  private:
