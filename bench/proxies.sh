@@ -46,8 +46,11 @@ CFG
   /usr/sbin/nginx -c "$tmp/nginx.conf" -p "$tmp/nginx" >"$tmp/backend.log" 2>&1 & pids+=($!)
 }
 
-start_haproxy() {  # PORT BACKEND_PORT: HAProxy, nbthread 1, keep-alive, no log; sets hpid
-  cat >"$tmp/haproxy.cfg" <<CFG
+# start_haproxy PORT BACKEND_PORT [NAME [EXTRA FRONTEND LINES]]: HAProxy, nbthread 1,
+# keep-alive, no log; sets hpid. NAME (default haproxy) names its config and log in $tmp.
+start_haproxy() {
+  local name=${3:-haproxy}
+  cat >"$tmp/$name.cfg" <<CFG
 global
   nbthread 1
 defaults
@@ -58,12 +61,25 @@ defaults
   option http-keep-alive
 frontend fe
   bind 127.0.0.1:$1
+${4:-}
   default_backend be
 backend be
   server s1 127.0.0.1:$2
 CFG
-  haproxy -f "$tmp/haproxy.cfg" >"$tmp/haproxy.log" 2>&1 & hpid=$!; pids+=($hpid)
-  wait_port "$1" "$tmp/haproxy.log"
+  haproxy -f "$tmp/$name.cfg" >"$tmp/$name.log" 2>&1 & hpid=$!; pids+=($hpid)
+  wait_port "$1" "$tmp/$name.log"
+}
+
+# The frontend lines that make HAProxy add to each request what the balancer (and albsim) adds:
+# X-Forwarded-For with the client's address and a per-request trace id header (16 hex digits
+# here: a timestamp, a request counter and the process id), so that a comparison puts the same
+# header work on both proxies and on the backend.
+haproxy_balancer_headers() {
+  cat <<'CFG'
+  option forwardfor
+  unique-id-format %{+X}o%Ts%rt%pid
+  unique-id-header ALICLOUD-ALB-TRACE
+CFG
 }
 
 main_group() {  # BACKEND_PORT: the one server group of these albsim configs, named main

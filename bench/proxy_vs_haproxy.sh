@@ -2,10 +2,13 @@
 # Benchmarks `albsim serve` against HAProxy 2.6 (Debian's) in one run, against the same
 # `albsim backend`, and measures the proxy's memory and timing targets (issue 3):
 #   1. wrk -t1 -c50 keep-alive, small responses: direct to the backend, then in rotating
-#      rounds HAProxy (nbthread 1, no log) and albsim (1 worker, access log on, written to a
-#      file) twice: with keep-alive uncapped like HAProxy's (the like-for-like comparison), and
+#      rounds HAProxy (nbthread 1, no log) twice: as it comes, and "haproxy-alb", adding to
+#      each request the two headers the balancer adds (X-Forwarded-For, a trace id), so that
+#      the backend parses the same request from both proxies; and albsim (1 worker, access
+#      log on, written to a file) twice: with keep-alive uncapped like HAProxy's, and
 #      with the balancer's default of 100 requests per client connection (wrk then reconnects
-#      every 100 requests: a cost HAProxy does not pay). Req/s and p99 per round, their
+#      every 100 requests: a cost HAProxy does not pay); and "albsim-no-log", uncapped without
+#      the access log (with haproxy-alb, the pair that does the same work per request). Req/s and p99 per round, their
 #      medians, and the median of the per-round ratios. A shared 2-core VM drifts by tens of
 #      percent within a minute, so one run each would compare the machine's moods.
 #   2. a large upload streamed through albsim to a backend that discards it: peak RSS.
@@ -72,6 +75,9 @@ else
 fi
 wait_port "$bport" "$tmp/backend.log"
 
+hport_alb=$(bench/free_port.py)
+start_haproxy "$hport_alb" "$bport" haproxy-alb "$(haproxy_balancer_headers)"
+hpid_alb=$hpid
 hport=$(bench/free_port.py)
 start_haproxy "$hport" "$bport"
 
@@ -118,7 +124,8 @@ main_group "$bport" >>"$tmp/albsim.yaml"
 "$albsim" serve --config "$tmp/albsim.yaml" >"$tmp/serve.log" 2>&1 & apid=$!; pids+=($apid)
 wait_port "$aport" "$tmp/serve.log"
 
-targets=("haproxy $hport $hpid" "albsim $aport $apid" "albsim-100 $dport $apid")
+targets=("haproxy $hport $hpid" "haproxy-alb $hport_alb $hpid_alb" "albsim $aport $apid"
+  "albsim-100 $dport $apid")
 if [ -n "$before" ]; then
   bfport=$(bench/free_port.py)
   uncapped_albsim "$tmp/before.yaml" "$tmp/access-before.log" "$bfport"
@@ -136,6 +143,16 @@ if [ "${BENCH_KIT:-0}" = 1 ]; then
   targets+=("albsim-kit-off $kport $!")
 fi
 
+# The same albsim (retry kit as in "albsim") writing no access log: beside haproxy-alb, which adds
+# the same headers and writes no log either, the pair doing the same work per request.
+nport=$(bench/free_port.py)
+kit_lines=""
+[ "${BENCH_KIT:-0}" = 1 ] && kit_lines=$(retry_kit_on)
+uncapped_albsim "$tmp/no-log.yaml" '""' "$nport" "" "$kit_lines"
+"$albsim" serve --config "$tmp/no-log.yaml" >"$tmp/no-log.log" 2>&1 & pids+=($!)
+wait_port "$nport" "$tmp/no-log.log"
+targets+=("albsim-no-log $nport $!")
+
 echo "== 1. throughput: wrk -t1 -c50 -d${dur}s, keep-alive, GET /status/200 (small response)"
 run_wrk "direct to albsim backend" "$bport" /status/200
 n=${#targets[@]}
@@ -152,23 +169,30 @@ t = sys.argv[1]
 def load(name):
     return [tuple(map(float, l.split())) for l in open(f"{t}/wrk.{name}")]
 med = statistics.median
-h = load("haproxy")
+h, hb = load("haproxy"), load("haproxy-alb")
 print(f"haproxy 2.6 nbthread 1, no log:  median {med(x[0] for x in h):>9,.0f} req/s  "
       f"p99 {med(x[1] for x in h):.2f} ms  cpu {med(x[2] for x in h):.2f} µs/request")
+print(f"the same adding the balancer's headers (haproxy-alb): median {med(x[0] for x in hb):>9,.0f}"
+      f" req/s  p99 {med(x[1] for x in hb):.2f} ms  cpu {med(x[2] for x in hb):.2f} µs/request"
+      f"  / haproxy: median {med(x[0] / y[0] for x, y in zip(hb, h)):.2f}")
 import os
 for name, label in (("albsim", "albsim, keep-alive uncapped"),
                     ("albsim-100", "albsim, 100 req/connection"),
                     ("albsim-before", "ALBSIM_BEFORE, keep-alive uncapped"),
-                    ("albsim-kit-off", "albsim, retry kit off, keep-alive uncapped")):
+                    ("albsim-kit-off", "albsim, retry kit off, keep-alive uncapped"),
+                    ("albsim-no-log", "albsim, no access log, keep-alive uncapped")):
     if not os.path.exists(f"{t}/wrk.{name}"):
         continue
     a = load(name)
     ratios = [x[0] / y[0] for x, y in zip(a, h)]
+    ratios_alb = [x[0] / y[0] for x, y in zip(a, hb)]
     print(f"{label}: median {med(x[0] for x in a):>9,.0f} req/s  p99 {med(x[1] for x in a):.2f} ms"
           f"  cpu {med(x[2] for x in a):.2f} µs/request"
           f"  / haproxy: median {med(ratios):.2f} (rounds {' '.join(f'{x:.2f}' for x in ratios)}),"
           f" ahead in {sum(x >= 1 for x in ratios)} of {len(ratios)}, p99 not above haproxy's in "
-          f"{sum(x[1] <= y[1] for x, y in zip(a, h))} of {len(ratios)}")
+          f"{sum(x[1] <= y[1] for x, y in zip(a, h))} of {len(ratios)}"
+          f"  / haproxy-alb: median {med(ratios_alb):.2f}, ahead in "
+          f"{sum(x >= 1 for x in ratios_alb)} of {len(ratios_alb)}")
 PY
 echo "access-log records written by albsim: $(wc -l <"$tmp/access.log")"
 # Same-binary pairs from the same rounds: per-round ratios, p99 and CPU per request side by side.
