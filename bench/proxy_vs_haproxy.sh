@@ -39,6 +39,7 @@ before=${ALBSIM_BEFORE:-}
 . bench/proxies.sh
 missing=()
 for tool in wrk haproxy curl python3; do command -v $tool >/dev/null || missing+=($tool); done
+[ -x /usr/bin/time ] || missing+=(time)
 if [ "${BENCH_BACKEND:-albsim}" = nginx ] && ! [ -x /usr/sbin/nginx ]; then missing+=(nginx); fi
 install_missing "${missing[@]}"
 [ -x "$albsim" ] || scripts/setup.sh build
@@ -48,22 +49,29 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # user + system, all t
 tick_us=$((1000000 / $(getconf CLK_TCK)))
 
 # run_wrk NAME PORT PATH [PID] -> prints "name req/s p99 [cpu µs/request]", appends
-# "req/s p99-ms cpu-µs-per-request" to $tmp/wrk.<name> (cpu 0 without a PID). The proxy's CPU
-# time per request (all its threads, from /proc) drifts less than req/s on a shared VM.
+# "req/s p99-ms cpu-µs-per-request backend-cpu wrk-cpu" to $tmp/wrk.<name> (cpu 0 without a
+# PID). The proxy's CPU time per request (all its threads, from /proc) drifts less than req/s
+# on a shared VM; the backend's and wrk's show what the proxy costs its peers (the three share
+# the machine's two cores).
 run_wrk() {
-  local out c0=0 c1=0
+  local out c0=0 c1=0 b0 b1
   [ -n "${4:-}" ] && c0=$(cpu_ticks "$4")
-  out=$(wrk -t1 -c50 -d"${dur}s" --latency "http://127.0.0.1:$2$3")
+  b0=$(cpu_ticks "$backend_pid")
+  out=$(/usr/bin/time -f "wrk-cpu %U %S" wrk -t1 -c50 -d"${dur}s" --latency "http://127.0.0.1:$2$3" 2>&1)
+  b1=$(cpu_ticks "$backend_pid")
   [ -n "${4:-}" ] && c1=$(cpu_ticks "$4")
-  local rps p99 reqs cpu=0
+  local rps p99 reqs cpu=0 bcpu wcpu
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
   [ -n "${4:-}" ] && cpu=$(awk -v t=$((c1 - c0)) -v u="$tick_us" -v n="$reqs" 'BEGIN {printf "%.2f", t * u / n}')
-  printf '  %-28s %12s req/s   p99 %-8s %s\n' "$1" "$rps" "$p99" "${4:+cpu $cpu µs/request}"
-  awk -v r="$rps" -v p="$p99" -v c="$cpu" 'BEGIN {
+  bcpu=$(awk -v t=$((b1 - b0)) -v u="$tick_us" -v n="$reqs" 'BEGIN {printf "%.2f", t * u / n}')
+  wcpu=$(awk -v n="$reqs" '$1=="wrk-cpu" {printf "%.2f", ($2 + $3) * 1e6 / n}' <<<"$out")
+  printf '  %-28s %12s req/s   p99 %-8s %s backend %s, wrk %s µs/request\n' "$1" "$rps" "$p99" \
+    "${4:+cpu $cpu µs/request,}" "$bcpu" "$wcpu"
+  awk -v r="$rps" -v p="$p99" -v c="$cpu" -v b="$bcpu" -v w="$wcpu" 'BEGIN {
     v = p + 0; if (p ~ /us$/) v /= 1000; else if (p ~ /[0-9]s$/ && p !~ /ms$/) v *= 1000
-    print r, v, c }' >> "$tmp/wrk.$1"
+    print r, v, c, b, w }' >> "$tmp/wrk.$1"
 }
 
 bport=$(bench/free_port.py)
@@ -74,6 +82,8 @@ else
   "$albsim" backend --port "$bport" --threads 1 >"$tmp/backend.log" 2>&1 & pids+=($!)
 fi
 wait_port "$bport" "$tmp/backend.log"
+backend_pid=${pids[-1]}  # nginx: its one worker, the master's child
+if [ "${BENCH_BACKEND:-albsim}" = nginx ]; then backend_pid=$(pgrep -P "$backend_pid" | head -1); fi
 
 hport_alb=$(bench/free_port.py)
 start_haproxy "$hport_alb" "$bport" haproxy-alb "$(haproxy_balancer_headers)"
@@ -154,7 +164,7 @@ wait_port "$nport" "$tmp/no-log.log"
 targets+=("albsim-no-log $nport $!")
 
 echo "== 1. throughput: wrk -t1 -c50 -d${dur}s, keep-alive, GET /status/200 (small response)"
-run_wrk "direct to albsim backend" "$bport" /status/200
+run_wrk "direct to the backend" "$bport" /status/200
 n=${#targets[@]}
 for r in $(seq 1 "$rounds"); do
   echo " round $r"
@@ -170,11 +180,13 @@ def load(name):
     return [tuple(map(float, l.split())) for l in open(f"{t}/wrk.{name}")]
 med = statistics.median
 h, hb = load("haproxy"), load("haproxy-alb")
+peers = lambda a: (f"; per request, backend {med(x[3] for x in a):.2f} µs, "
+                   f"wrk {med(x[4] for x in a):.2f} µs")
 print(f"haproxy 2.6 nbthread 1, no log:  median {med(x[0] for x in h):>9,.0f} req/s  "
-      f"p99 {med(x[1] for x in h):.2f} ms  cpu {med(x[2] for x in h):.2f} µs/request")
+      f"p99 {med(x[1] for x in h):.2f} ms  cpu {med(x[2] for x in h):.2f} µs/request{peers(h)}")
 print(f"the same adding the balancer's headers (haproxy-alb): median {med(x[0] for x in hb):>9,.0f}"
       f" req/s  p99 {med(x[1] for x in hb):.2f} ms  cpu {med(x[2] for x in hb):.2f} µs/request"
-      f"  / haproxy: median {med(x[0] / y[0] for x, y in zip(hb, h)):.2f}")
+      f"  / haproxy: median {med(x[0] / y[0] for x, y in zip(hb, h)):.2f}{peers(hb)}")
 import os
 for name, label in (("albsim", "albsim, keep-alive uncapped"),
                     ("albsim-100", "albsim, 100 req/connection"),
@@ -192,7 +204,7 @@ for name, label in (("albsim", "albsim, keep-alive uncapped"),
           f" ahead in {sum(x >= 1 for x in ratios)} of {len(ratios)}, p99 not above haproxy's in "
           f"{sum(x[1] <= y[1] for x, y in zip(a, h))} of {len(ratios)}"
           f"  / haproxy-alb: median {med(ratios_alb):.2f}, ahead in "
-          f"{sum(x >= 1 for x in ratios_alb)} of {len(ratios_alb)}")
+          f"{sum(x >= 1 for x in ratios_alb)} of {len(ratios_alb)}{peers(a)}")
 PY
 echo "access-log records written by albsim: $(wc -l <"$tmp/access.log")"
 # Same-binary pairs from the same rounds: per-round ratios, p99 and CPU per request side by side.
