@@ -9,6 +9,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
+. "$here/bench/proxies.sh"  # nginx_200_conf
 albsim="${1:-}"
 if [[ -z "$albsim" ]]; then
   for candidate in "$here/build/albsim" "$here/build-backend/albsim"; do
@@ -66,26 +67,7 @@ albsim_port="$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$work/albsim
 # --- nginx, one worker, return 200 ---
 nginx_port="$(free_port)"
 mkdir -p "$work/nginx"
-cat >"$work/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx;
-  proxy_temp_path $work/nginx;
-  fastcgi_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx;
-  scgi_temp_path $work/nginx;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location / { return 200 "ok\n"; }
-  }
-}
-CONF
+nginx_200_conf "$work" "$nginx_port" >"$work/nginx.conf"
 "$nginx_bin" -c "$work/nginx.conf" -p "$work" 2>"$work/nginx.err" &
 nginx_pid=$!
 wait_port "$nginx_port"

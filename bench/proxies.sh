@@ -25,24 +25,33 @@ wait_port() {  # bounded wait for a listening port; $2 = the log to show if it n
   return 1
 }
 
-start_nginx_200() {  # PORT: nginx `return 200 "ok\n"`, one worker, no log (log: $tmp/backend.log)
-  mkdir -p "$tmp/nginx"
-  cat >"$tmp/nginx.conf" <<CFG
+nginx_200_conf() {  # DIR PORT: an nginx config answering `return 200 "ok\n"` on 127.0.0.1:PORT,
+  # one worker, no access log, its pid, error log and temporary files under DIR/nginx
+  cat <<CFG
 daemon off;
 worker_processes 1;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx/error.log;
+pid $1/nginx.pid;
+error_log $1/nginx/error.log;
 events { worker_connections 4096; }
 http {
   access_log off;
-  client_body_temp_path $tmp/nginx;
+  client_body_temp_path $1/nginx;
+  proxy_temp_path $1/nginx;
+  fastcgi_temp_path $1/nginx;
+  uwsgi_temp_path $1/nginx;
+  scgi_temp_path $1/nginx;
   keepalive_requests 1000000;
   server {
-    listen 127.0.0.1:$1;
+    listen 127.0.0.1:$2;
     location / { return 200 "ok\n"; }
   }
 }
 CFG
+}
+
+start_nginx_200() {  # PORT: nginx_200_conf in $tmp, started (its output: $tmp/backend.log)
+  mkdir -p "$tmp/nginx"
+  nginx_200_conf "$tmp" "$1" >"$tmp/nginx.conf"
   /usr/sbin/nginx -c "$tmp/nginx.conf" -p "$tmp/nginx" >"$tmp/backend.log" 2>&1 & pids+=($!)
 }
 

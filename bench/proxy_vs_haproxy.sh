@@ -47,6 +47,9 @@ start_scratch
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # user + system, all threads
 tick_us=$((1000000 / $(getconf CLK_TCK)))
+us_per_request() {  # TICKS REQUESTS -> µs of CPU per request
+  awk -v t="$1" -v u="$tick_us" -v n="$2" 'BEGIN {printf "%.2f", t * u / n}'
+}
 
 # run_wrk NAME PORT PATH [PID] -> prints "name req/s p99 [cpu µs/request]", appends
 # "req/s p99-ms cpu-µs-per-request backend-cpu wrk-cpu" to $tmp/wrk.<name> (cpu 0 without a
@@ -64,8 +67,8 @@ run_wrk() {
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
-  [ -n "${4:-}" ] && cpu=$(awk -v t=$((c1 - c0)) -v u="$tick_us" -v n="$reqs" 'BEGIN {printf "%.2f", t * u / n}')
-  bcpu=$(awk -v t=$((b1 - b0)) -v u="$tick_us" -v n="$reqs" 'BEGIN {printf "%.2f", t * u / n}')
+  [ -n "${4:-}" ] && cpu=$(us_per_request $((c1 - c0)) "$reqs")
+  bcpu=$(us_per_request $((b1 - b0)) "$reqs")
   wcpu=$(awk -v n="$reqs" '$1=="wrk-cpu" {printf "%.2f", ($2 + $3) * 1e6 / n}' <<<"$out")
   printf '  %-28s %12s req/s   p99 %-8s %s backend %s, wrk %s µs/request\n' "$1" "$rps" "$p99" \
     "${4:+cpu $cpu µs/request,}" "$bcpu" "$wcpu"
